@@ -1,0 +1,158 @@
+"""Settings for the three ways the app runs, all read from the environment.
+
+``create_app()`` picks the class named by ``MANIFESTO_CONFIG`` (``development`` by default,
+``testing`` or ``production``). Each class is instantiated with the app's instance folder so
+that defaults that live there (the SQLite file, the development secret key) resolve to real
+paths without the module touching the disk at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+LANGUAGES = ("en", "fr", "de", "it", "pt", "ru", "es")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message is one line meant for the operator."""
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators write the usual ``postgres://`` URL and still get psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    LANGUAGES = LANGUAGES
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=2)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no "expired" on a long read
+
+    # argon2id cost; argon2-cffi's defaults (t=3, m=64 MiB, p=4) are above OWASP's minimum.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    def __init__(self, instance_path: str | os.PathLike[str]):
+        self.INSTANCE_PATH = Path(instance_path)
+        url = os.environ.get("DATABASE_URL", "").strip()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(url) if url else self.default_database_url()
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.default_secret_key()
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.secure_cookies_by_default())
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 120))
+        self.SITE_NAME = os.environ.get("SITE_NAME", "Inclusive Smart Cities Manifesto")
+        self.CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "contact@inclusive-smart-cities.example")
+        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+        # Behind a reverse proxy: how many proxies to trust for X-Forwarded-* (0 = none).
+        self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+
+    def default_database_url(self) -> str:
+        return "sqlite:///" + str(self.INSTANCE_PATH / "manifesto.sqlite3")
+
+    def default_secret_key(self) -> str:
+        """Development keeps one random key in the instance folder, made on first start."""
+        path = self.INSTANCE_PATH / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        # Owner-only: the key signs sessions and CSRF tokens.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        return key
+
+    def secure_cookies_by_default(self) -> bool:
+        return False
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the Werkzeug debugger stays opt-in: FLASK_DEBUG=1
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    # Cheap but still argon2id: the suite hashes many passwords.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+    def default_database_url(self) -> str:
+        return "sqlite://"
+
+    def default_secret_key(self) -> str:
+        return "testing-secret-key-not-for-production"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def default_database_url(self) -> str:
+        return super().default_database_url()
+
+    def default_secret_key(self) -> str:
+        raise ConfigError(
+            "SECRET_KEY is not set: production refuses to start without it "
+            "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+
+    def secure_cookies_by_default(self) -> bool:
+        return True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class_from_env() -> type[Config]:
+    name = os.environ.get("MANIFESTO_CONFIG", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(
+            f"MANIFESTO_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}"
+        ) from None

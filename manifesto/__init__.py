@@ -1,0 +1,88 @@
+"""Manifesto: the web application of the Inclusive Smart Cities Manifesto campaign."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, redirect, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, config_class_from_env
+
+from . import i18n
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL lets readers and a writer work at once; foreign keys are off in SQLite by default."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        from flask import current_app
+
+        try:
+            timeout = int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
+        except RuntimeError:  # outside an app context (Alembic offline, scripts)
+            timeout = 5000
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={timeout}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Build the app. ``config_class`` defaults to the one ``MANIFESTO_CONFIG`` names."""
+    instance_path = os.environ.get("MANIFESTO_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        # Flask would look inside the package; the design keeps these at the top level.
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    config_class = config_class or config_class_from_env()
+    app.config.from_object(config_class(app.instance_path))
+    app.config.update(overrides)
+
+    if app.config.get("PROXY_FIX_HOPS"):
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    i18n.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from . import auth, errors, health, public
+    from .cli import register_commands
+    from .security import init_app as init_security
+
+    app.register_blueprint(public.bp, url_prefix="/<lang:lang_code>")
+    app.register_blueprint(auth.bp, url_prefix="/<lang:lang_code>")
+    app.register_blueprint(health.bp)
+    errors.init_app(app)
+    init_security(app)
+    register_commands(app)
+
+    @app.get("/")
+    def root():
+        """The home page in the visitor's best language."""
+        response = redirect(url_for("public.home", lang_code=i18n.best_accept_language()))
+        response.headers["Vary"] = "Accept-Language"
+        return response
+
+    return app

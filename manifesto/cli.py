@@ -1,0 +1,161 @@
+"""``flask --app wsgi …`` commands: demo data, translations, and friendly database errors."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+POT = TRANSLATIONS / "messages.pot"
+MIN_PASSWORD_LENGTH = 12
+
+
+def database_label() -> str:
+    """The database URL without its password, for messages."""
+    url = current_app.config.get("SQLALCHEMY_DATABASE_URI", "")
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the configured database"
+
+
+def friendly_db_errors(callback):
+    """Turn a database that is missing or down into one clear line and exit code 1."""
+
+    @functools.wraps(callback)
+    def wrapper(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+            raise click.ClickException(
+                f"cannot reach the database {database_label()}: {reason}"
+            ) from None
+        except sa.exc.ProgrammingError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise click.ClickException(
+                f"the database is not ready ({reason}); run: flask --app wsgi db upgrade"
+            ) from None
+
+    wrapper.__manifesto_wrapped__ = True
+    return wrapper
+
+
+def _wrap_migrate_commands() -> None:
+    from flask_migrate.cli import db as migrate_group
+
+    for command in migrate_group.commands.values():
+        if command.callback and not getattr(command.callback, "__manifesto_wrapped__", False):
+            command.callback = friendly_db_errors(command.callback)
+
+
+def _check_schema() -> None:
+    """Fail early, with a hint, when the tables do not exist yet."""
+    if not sa.inspect(db.engine).has_table("signature"):
+        raise click.ClickException(
+            "the database has no tables yet; run: flask --app wsgi db upgrade"
+        )
+
+
+@click.command("demo")
+@click.option(
+    "--password",
+    metavar="PW",
+    help=f"Password for the demo accounts ({MIN_PASSWORD_LENGTH}+ characters); "
+    "a random one is made and printed if omitted.",
+)
+@with_appcontext
+@friendly_db_errors
+def demo_command(password: str | None) -> None:
+    """Load fictional demo data and the demo coordinator and ambassador accounts.
+
+    Safe to run again: what exists is kept and the demo accounts get the given password.
+    """
+    from . import demo
+
+    if password is None:
+        password = secrets.token_urlsafe(12)
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(
+            f"must have at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
+        )
+    _check_schema()
+    summary = demo.DemoSummary()
+    steps = demo.steps(password)
+    with click.progressbar(steps, label="Loading demo data", show_pos=True,
+                           item_show_func=lambda s: s[0] if s else "") as bar:
+        for _, step in bar:
+            step(summary)
+    db.session.commit()
+
+    click.echo("Demo data:")
+    for what in sorted(set(summary.created) | set(summary.existing)):
+        click.echo(f"  {what:<22} {summary.created[what]:>5} added, "
+                   f"{summary.existing[what]:>5} already there")
+    click.echo("Demo logins (password for both: %s)" % password)
+    click.echo(f"  coordinator: {demo.COORDINATOR_EMAIL}")
+    click.echo(f"  ambassador:  {demo.AMBASSADOR_EMAIL}")
+
+
+@click.group("translate")
+def translate_group() -> None:
+    """Extract, update and compile the translation catalogs (wraps pybabel)."""
+
+
+def _pybabel(*args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], cwd=ROOT)
+    if result.returncode:
+        raise click.ClickException(f"pybabel {args[0]} failed (exit {result.returncode})")
+
+
+def extract_messages(output: Path = POT) -> None:
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+             "--no-location", "--sort-output", "--no-wrap", "--project=Manifesto",
+             "--copyright-holder=Manifesto contributors", "--msgid-bugs-address=",
+             "-o", str(output), ".")
+
+
+@translate_group.command("extract")
+def translate_extract() -> None:
+    """Extract the strings into translations/messages.pot."""
+    extract_messages()
+    click.echo(f"wrote {POT.relative_to(ROOT)}")
+
+
+@translate_group.command("update")
+def translate_update() -> None:
+    """Extract, then merge new strings into every language's catalog."""
+    extract_messages()
+    _pybabel("update", "--no-fuzzy-matching", "--ignore-obsolete", "--no-wrap",
+             "-i", str(POT), "-d", str(TRANSLATIONS))
+    click.echo("catalogs updated; translate the new entries, then: flask --app wsgi translate compile")
+
+
+@translate_group.command("compile")
+def translate_compile() -> None:
+    """Compile every catalog (.po) into the .mo files the app reads."""
+    _pybabel("compile", "--statistics", "-d", str(TRANSLATIONS))
+
+
+@translate_group.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalog for a new LANGUAGE (a code such as nl)."""
+    _pybabel("init", "--no-wrap", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", language)
+
+
+def register_commands(app: Flask) -> None:
+    _wrap_migrate_commands()
+    app.cli.add_command(demo_command)
+    app.cli.add_command(translate_group)

@@ -1,0 +1,118 @@
+"""Languages: the ``/<lang>/`` URL prefix, the locale for each request, and locale-aware helpers.
+
+The language of a public page is the one in its URL. Pages without one (``/``, ``/healthz``,
+a 404 for an unknown prefix) fall back to the signed-in user's choice, then to the browser's
+``Accept-Language``, then to English.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.routing import BaseConverter
+
+# Each language's own name for itself, shown in the switcher: never translated.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "pt": "Português",
+    "ru": "Русский",
+    "es": "Español",
+}
+
+
+def languages() -> tuple[str, ...]:
+    return current_app.config["LANGUAGES"]
+
+
+def best_accept_language() -> str:
+    """The best supported language for the browser; English when nothing matches."""
+    try:
+        return request.accept_languages.best_match(languages()) or "en"
+    except Exception:  # a header Werkzeug cannot make sense of: English, not a 500
+        return "en"
+
+
+def select_locale() -> str:
+    lang = g.get("lang_code")
+    if lang:
+        return lang
+    if current_user and current_user.is_authenticated and current_user.locale in languages():
+        return current_user.locale
+    return best_accept_language()
+
+
+def current_language() -> str:
+    return str(get_locale() or "en")
+
+
+def switch_language_url(lang: str) -> str:
+    """The same page in another language, keeping its arguments and query string."""
+    endpoint = request.endpoint
+    view_args = g.get("view_args")
+    if endpoint and view_args is not None and "lang_code" in (request.url_rule.arguments or ()):
+        args = {**request.args.to_dict(), **view_args, "lang_code": lang}
+        return url_for(endpoint, **args)
+    return url_for("public.home", lang_code=lang)
+
+
+def alternate_links() -> list[tuple[str, str]]:
+    """(hreflang, absolute URL) for each language of the current page, for ``<link rel=alternate>``."""
+    view_args = g.get("view_args")
+    if not request.endpoint or view_args is None:
+        return []
+    links = []
+    for lang in languages():
+        args = {**request.args.to_dict(), **view_args, "lang_code": lang}
+        links.append((lang, url_for(request.endpoint, _external=True, **args)))
+    return links
+
+
+def country_name(code: str | None, locale: str | None = None) -> str:
+    """The country's name in the page's language (Babel's CLDR data), or the code if unknown."""
+    if not code:
+        return ""
+    from babel import Locale
+
+    loc = Locale.parse(locale or current_language())
+    return loc.territories.get(code.upper(), code.upper())
+
+
+def init_app(app: Flask) -> None:
+    codes = tuple(app.config["LANGUAGES"])
+
+    class LanguageConverter(BaseConverter):
+        """Matches only the supported codes, so ``/xx/`` is a plain, localized 404."""
+
+        regex = "(?:" + "|".join(codes) + ")"
+
+    app.url_map.converters["lang"] = LanguageConverter
+
+    @app.url_value_preprocessor
+    def pull_lang_code(endpoint, values):
+        if values is not None and "lang_code" in values:
+            g.view_args = {k: v for k, v in values.items() if k != "lang_code"}
+            g.lang_code = values.pop("lang_code")
+        elif values is not None:
+            g.view_args = dict(values)
+
+    @app.url_defaults
+    def add_lang_code(endpoint, values):
+        if "lang_code" in values:
+            return
+        if app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
+            values["lang_code"] = g.get("lang_code") or current_language()
+
+    @app.context_processor
+    def inject_i18n():
+        return {
+            "LANGUAGES": codes,
+            "LANGUAGE_NAMES": LANGUAGE_NAMES,
+            "current_language": current_language,
+            "switch_language_url": switch_language_url,
+            "alternate_links": alternate_links,
+            "country_name": country_name,
+        }

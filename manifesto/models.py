@@ -1,0 +1,338 @@
+"""The domain's core tables.
+
+Names follow the campaign's words: a *signatory* (who signs: an organisation, a mayor, or a
+delegate signing for a mayor) makes a *signature* (one act of signing a given *manifesto
+version*, with a status); *ambassador cities* log *outreach activities*; *targets* are the
+published, dated goals. ``SignatureCount`` holds the counts public pages read, so no page
+counts signature rows per request.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy import orm as so
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Aware UTC datetimes on every database (SQLite would hand back naive ones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> sa.Enum:
+    """Store an enum as its value in a plain string column, on SQLite and PostgreSQL alike."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    AMBASSADOR = "ambassador"
+
+
+class SignatoryKind(enum.StrEnum):
+    ORGANISATION = "organisation"
+    MAYOR = "mayor"
+    DELEGATE = "delegate"  # signs for a mayor, with a mandate
+
+
+class OrganisationType(enum.StrEnum):
+    PUBLIC_AUTHORITY = "public_authority"
+    COMPANY = "company"
+    NGO = "ngo"  # NGO or civil society
+    UNIVERSITY = "university"  # university or research
+    CITIZENS_GROUP = "citizens_group"
+    OTHER = "other"
+
+
+class SignatureStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for the e-mail confirmation
+    CONFIRMED = "confirmed"
+    VERIFIED = "verified"  # a coordinator checked the mayor's mandate
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class PipelineStage(enum.StrEnum):
+    CANDIDATE = "candidate"
+    INTERVIEWED = "interviewed"
+    AMBASSADOR = "ambassador"
+    ALUMNI = "alumni"
+
+
+class ActivityType(enum.StrEnum):
+    INTERVIEW = "interview"
+    EVENT = "event"
+    WORKSHOP = "workshop"
+    WEBINAR = "webinar"
+    MAYOR_MEETING = "mayor_meeting"
+    MEDIA = "media"
+    NEWSLETTER = "newsletter"  # newsletter or social media
+    TRANSLATION = "translation"
+    OTHER = "other"
+
+
+class TargetMetric(enum.StrEnum):
+    MAYORS_SIGNED = "mayors_signed"  # mayors or delegates, verified
+    ORGANISATIONS_SIGNED = "organisations_signed"
+    ALL_SIGNATURES = "all_signatures"
+    AMBASSADOR_CITIES = "ambassador_cities"
+    ACTIVITIES = "activities"
+    PEOPLE_REACHED = "people_reached"
+    MAYORS_ENGAGED = "mayors_engaged"
+
+
+class TargetScope(enum.StrEnum):
+    ALL = "all"
+    COUNTRY = "country"
+    AMBASSADOR_CITY = "ambassador_city"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # None until the invited person sets a password.
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    role: so.Mapped[Role] = so.mapped_column(str_enum(Role))
+    ambassador_city_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("ambassador_city.id", ondelete="SET NULL"), index=True
+    )
+    locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    ambassador_city: so.Mapped[AmbassadorCity | None] = so.relationship(back_populates="users")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class ManifestoVersion(db.Model):
+    """One published text of the Manifesto in one language; a version number spans languages."""
+
+    __tablename__ = "manifesto_version"
+    __table_args__ = (sa.UniqueConstraint("number", "language"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    number: so.Mapped[int]
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)  # Markdown, without raw HTML
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    published_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+
+class Signatory(db.Model):
+    """Who signs. Contact name and e-mail are never published."""
+
+    __tablename__ = "signatory"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[SignatoryKind] = so.mapped_column(str_enum(SignatoryKind))
+    organisation_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    organisation_type: so.Mapped[OrganisationType | None] = so.mapped_column(
+        str_enum(OrganisationType)
+    )
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), index=True)  # ISO 3166-1 alpha-2
+    city: so.Mapped[str] = so.mapped_column(sa.String(120))
+    website: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    mayor_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    delegate_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    delegate_role: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    mandate: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    contact_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Lower-cased, +tags and provider-ignored dots removed: finds the same person twice.
+    email_canonical: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
+    themes: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    listed_publicly: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    signatures: so.WriteOnlyMapped[Signature] = so.relationship(back_populates="signatory")
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == SignatoryKind.ORGANISATION:
+            return self.organisation_name or ""
+        return self.city
+
+
+class Signature(db.Model):
+    """One act of signing, bound to the exact text (version, language, hash) that was signed."""
+
+    __tablename__ = "signature"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    signatory_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("signatory.id", ondelete="CASCADE"), index=True
+    )
+    manifesto_version_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("manifesto_version.id", ondelete="RESTRICT")
+    )
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    text_sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    status: so.Mapped[SignatureStatus] = so.mapped_column(
+        str_enum(SignatureStatus), default=SignatureStatus.PENDING, index=True
+    )
+    privacy_notice_version: so.Mapped[str] = so.mapped_column(sa.String(20))
+    ambassador_city_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("ambassador_city.id", ondelete="SET NULL"), index=True
+    )
+    outreach_activity_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("outreach_activity.id", ondelete="SET NULL"), index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    verified_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    rejected_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    signatory: so.Mapped[Signatory] = so.relationship(back_populates="signatures")
+    manifesto_version: so.Mapped[ManifestoVersion] = so.relationship()
+    ambassador_city: so.Mapped[AmbassadorCity | None] = so.relationship()
+    outreach_activity: so.Mapped[OutreachActivity | None] = so.relationship()
+
+
+class SignatureCount(db.Model):
+    """Signatures per (kind, status, country), kept current by the code that changes a status."""
+
+    __tablename__ = "signature_count"
+
+    kind: so.Mapped[SignatoryKind] = so.mapped_column(str_enum(SignatoryKind), primary_key=True)
+    status: so.Mapped[SignatureStatus] = so.mapped_column(
+        str_enum(SignatureStatus), primary_key=True
+    )
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), primary_key=True)
+    count: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class AmbassadorCity(db.Model):
+    __tablename__ = "ambassador_city"
+    __table_args__ = (sa.UniqueConstraint("name", "country"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    country: so.Mapped[str] = so.mapped_column(sa.String(2))
+    stage: so.Mapped[PipelineStage] = so.mapped_column(
+        str_enum(PipelineStage), default=PipelineStage.CANDIDATE, index=True
+    )
+    interview_date: so.Mapped[date | None]
+    interviewer: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    interview_notes: so.Mapped[str | None] = so.mapped_column(sa.Text)  # private
+    commitment_date: so.Mapped[date | None]
+    commitment_statement: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    languages: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    countries: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    referral_code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    users: so.Mapped[list[User]] = so.relationship(back_populates="ambassador_city")
+    activities: so.WriteOnlyMapped[OutreachActivity] = so.relationship(
+        back_populates="ambassador_city", passive_deletes=True
+    )
+
+
+class OutreachActivity(db.Model):
+    __tablename__ = "outreach_activity"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "audience_reached >= 0 AND mayors_engaged >= 0 AND organisations_engaged >= 0",
+            name="non_negative_counts",
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ambassador_city_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("ambassador_city.id", ondelete="CASCADE"), index=True
+    )
+    date: so.Mapped[date] = so.mapped_column(index=True)
+    type: so.Mapped[ActivityType] = so.mapped_column(str_enum(ActivityType))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    audience_reached: so.Mapped[int] = so.mapped_column(default=0)
+    mayors_engaged: so.Mapped[int] = so.mapped_column(default=0)
+    organisations_engaged: so.Mapped[int] = so.mapped_column(default=0)
+    evidence_url: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    ambassador_city: so.Mapped[AmbassadorCity] = so.relationship(back_populates="activities")
+
+
+class Target(db.Model):
+    __tablename__ = "target"
+    __table_args__ = (
+        sa.CheckConstraint("value > 0", name="positive_value"),
+        sa.CheckConstraint("deadline > start_date", name="deadline_after_start"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    metric: so.Mapped[TargetMetric] = so.mapped_column(str_enum(TargetMetric, 30))
+    scope: so.Mapped[TargetScope] = so.mapped_column(
+        str_enum(TargetScope), default=TargetScope.ALL
+    )
+    scope_country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    scope_ambassador_city_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("ambassador_city.id", ondelete="CASCADE"), index=True
+    )
+    value: so.Mapped[int]
+    start_date: so.Mapped[date]
+    deadline: so.Mapped[date]
+    titles: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)  # language -> title
+    published: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    scope_ambassador_city: so.Mapped[AmbassadorCity | None] = so.relationship()
+
+    def title_in(self, language: str) -> str:
+        return self.titles.get(language) or self.titles.get("en") or ""

@@ -1,0 +1,62 @@
+"""Who is signed in, and the headers every response carries."""
+
+from __future__ import annotations
+
+from flask import Flask, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import db, login_manager
+from .models import User
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if g.get("db_down"):
+        return None
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    except SQLAlchemyError:
+        # Pages still render (as anonymous) and say the service is unavailable.
+        db.session.rollback()
+        g.db_down = True
+        return None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    flash(_("Please log in to see this page."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def signed_in_user() -> User | None:
+    """The logged-in user for templates, or None (``load_user`` copes with a database away)."""
+    return current_user if current_user.is_authenticated else None
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"signed_in_user": signed_in_user})
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

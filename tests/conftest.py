@@ -1,0 +1,75 @@
+"""Fixtures: an app per test on SQLite (a file, so WAL is real), or on PostgreSQL when
+``DATABASE_URL`` says so; a client; a CLI runner; factories live in ``tests/factories.py``."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig
+from manifesto import create_app
+from manifesto.extensions import db
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = POSTGRES_URL.startswith(("postgres", "postgresql"))
+
+
+def database_url(tmp_path) -> str:
+    return POSTGRES_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+def _drop_everything() -> None:
+    """Empty the database, including Alembic's table, whatever a test left behind."""
+    db.session.remove()
+    meta = sa.MetaData()
+    meta.reflect(bind=db.engine)
+    meta.drop_all(bind=db.engine)
+
+
+@pytest.fixture
+def make_app(tmp_path, monkeypatch):
+    """Build an app with extra settings; tables are created unless ``tables=False``."""
+    monkeypatch.setenv("MANIFESTO_INSTANCE_PATH", str(tmp_path / "instance"))
+    made = []
+
+    def _make(tables: bool = True, **overrides):
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url(tmp_path))
+        app = create_app(TestingConfig, **overrides)
+        ctx = app.app_context()
+        ctx.push()
+        made.append((app, ctx))
+        try:
+            _drop_everything()
+        except sa.exc.OperationalError:
+            if tables:
+                raise  # only tests of an unreachable database get past here
+        if tables:
+            db.create_all()
+        return app
+
+    yield _make
+    for app, ctx in reversed(made):
+        try:
+            _drop_everything()
+        except sa.exc.SQLAlchemyError:
+            pass  # an app pointed at an unreachable database on purpose
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

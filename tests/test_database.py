@@ -1,0 +1,61 @@
+"""The data layer: SQLite settings, and migrations that build exactly what the models say."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from manifesto.extensions import db
+from manifesto.models import OutreachActivity, Target, TargetMetric
+from tests.conftest import ON_POSTGRES
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite connection settings")
+def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(app):
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_flask_db_upgrade_builds_the_schema_the_models_describe(make_app):
+    """A model change without its migration fails here."""
+    app = make_app(tables=False)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_migrations_downgrade_to_an_empty_database(make_app):
+    app = make_app(tables=False)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(args=["db", "downgrade", "base"])
+    assert result.exit_code == 0, result.output
+    assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_foreign_keys_are_enforced(app):
+    db.session.add(OutreachActivity(ambassador_city_id=999, date=date(2017, 1, 1),
+                                    type="webinar", title="Orphan", language="en"))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("value, start, deadline", [(0, "2017-01-01", "2017-12-31"),
+                                                     (-5, "2017-01-01", "2017-12-31"),
+                                                     (50, "2017-12-31", "2017-01-01")])
+def test_database_refuses_impossible_targets(app, value, start, deadline):
+
+    db.session.add(Target(metric=TargetMetric.MAYORS_SIGNED, value=value,
+                          start_date=date.fromisoformat(start),
+                          deadline=date.fromisoformat(deadline)))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
