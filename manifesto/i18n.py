@@ -40,6 +40,10 @@ def select_locale() -> str:
     lang = g.get("lang_code")
     if lang:
         return lang
+    # No route matched (a 404): the path may still start with a language.
+    prefix = request.path.strip("/").split("/", 1)[0]
+    if prefix in languages():
+        return prefix
     if current_user and current_user.is_authenticated and current_user.locale in languages():
         return current_user.locale
     return best_accept_language()
