@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from . import texts
+from .campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
 from .counts import rebuild_signature_counts
 from .emails import canonical_email
 from .extensions import db
@@ -40,8 +41,7 @@ from .passwords import hash_password
 
 COORDINATOR_EMAIL = "coordinator@manifesto.example"
 AMBASSADOR_EMAIL = "ambassador.lisbon@manifesto.example"
-LAUNCH = date(2016, 11, 23)
-PRIVACY_NOTICE_VERSION = "1"
+LAUNCH = LAUNCH_DATE
 
 # name, country, stage, languages, countries it disseminates to
 CITIES = [

@@ -50,7 +50,7 @@ def make_app(tmp_path, monkeypatch):
         return app
 
     yield _make
-    for app, ctx in reversed(made):
+    for _app, ctx in reversed(made):
         try:
             _drop_everything()
         except sa.exc.SQLAlchemyError:

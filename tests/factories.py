@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import count
 
 from manifesto import texts
+from manifesto.campaign import PRIVACY_NOTICE_VERSION
 from manifesto.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import (
@@ -75,7 +76,7 @@ def signature(
         language=language,
         text_sha256=version.sha256,
         status=status,
-        privacy_notice_version="1",
+        privacy_notice_version=PRIVACY_NOTICE_VERSION,
     )
     db.session.add_all([signatory, obj])
     db.session.commit()

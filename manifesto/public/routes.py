@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, render_template
 
 from .. import texts
+from ..campaign import (
+    ACCESSIBILITY_STATEMENT_DATE,
+    LAUNCH_DATE,
+    PRIVACY_NOTICE_DATE,
+    PRIVACY_NOTICE_VERSION,
+)
 from ..counts import counts_by_country, public_counts
 from ..i18n import current_language
 from . import bp
-
-LAUNCH_DATE = date(2016, 11, 23)
-PRIVACY_NOTICE_VERSION = "1"
-PRIVACY_NOTICE_DATE = date(2026, 11, 21)
-ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 21)
-
 
 @bp.get("/")
 def home():

@@ -32,7 +32,7 @@ def test_login_with_the_right_password_then_logout(client):
 
 
 def test_email_is_matched_without_regard_to_case(client):
-    user = factories.user(email="Maria@Example.org")
+    factories.user(email="Maria@Example.org")
     response = login(client, "  maria@EXAMPLE.org ", factories.PASSWORD)
     assert response.status_code == 302
 

@@ -1,0 +1,10 @@
+"""Fixed facts of the campaign and of the texts published with the app."""
+
+from datetime import date
+
+LAUNCH_DATE = date(2016, 11, 23)  # launched in Brussels
+
+# The privacy notice a signature's consent refers to; bump with every change to its text.
+PRIVACY_NOTICE_VERSION = "1"
+PRIVACY_NOTICE_DATE = date(2026, 11, 21)
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 21)
