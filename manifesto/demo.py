@@ -41,7 +41,6 @@ from .passwords import hash_password
 
 COORDINATOR_EMAIL = "coordinator@manifesto.example"
 AMBASSADOR_EMAIL = "ambassador.lisbon@manifesto.example"
-LAUNCH = LAUNCH_DATE
 
 # name, country, stage, languages, countries it disseminates to
 CITIES = [
@@ -108,7 +107,7 @@ THEMES = ["mobility", "energy", "digital_inclusion", "data_privacy", "participat
           "public_services", "housing", "environment"]
 
 TARGETS = [
-    (TargetMetric.MAYORS_SIGNED, 50, LAUNCH, date(2017, 12, 31), {
+    (TargetMetric.MAYORS_SIGNED, 50, LAUNCH_DATE, date(2017, 12, 31), {
         "en": "50 mayors or delegates in the first year",
         "fr": "50 maires ou délégués la première année",
         "de": "50 Bürgermeisterinnen, Bürgermeister oder Beauftragte im ersten Jahr",
@@ -117,7 +116,7 @@ TARGETS = [
         "ru": "50 мэров или их представителей в первый год",
         "es": "50 alcaldes o delegados el primer año",
     }),
-    (TargetMetric.MAYORS_SIGNED, 150, LAUNCH, date(2019, 12, 31), {
+    (TargetMetric.MAYORS_SIGNED, 150, LAUNCH_DATE, date(2019, 12, 31), {
         "en": "150 mayors or delegates within three years",
         "fr": "150 maires ou délégués en trois ans",
         "de": "150 Bürgermeisterinnen, Bürgermeister oder Beauftragte in drei Jahren",
@@ -126,7 +125,7 @@ TARGETS = [
         "ru": "150 мэров или их представителей за три года",
         "es": "150 alcaldes o delegados en tres años",
     }),
-    (TargetMetric.ORGANISATIONS_SIGNED, 150, LAUNCH, date(2019, 12, 31), {
+    (TargetMetric.ORGANISATIONS_SIGNED, 150, LAUNCH_DATE, date(2019, 12, 31), {
         "en": "150 organisations",
         "fr": "150 organisations",
         "de": "150 Organisationen",
@@ -135,7 +134,7 @@ TARGETS = [
         "ru": "150 организаций",
         "es": "150 organizaciones",
     }),
-    (TargetMetric.AMBASSADOR_CITIES, 10, LAUNCH, date(2017, 12, 31), {
+    (TargetMetric.AMBASSADOR_CITIES, 10, LAUNCH_DATE, date(2017, 12, 31), {
         "en": "10 Ambassador Cities",
         "fr": "10 villes ambassadrices",
         "de": "10 Botschafterstädte",
@@ -200,7 +199,7 @@ def _manifesto(summary: DemoSummary) -> None:
         db.session.execute(
             sa.update(ManifestoVersion)
             .where(ManifestoVersion.number == 1)
-            .values(published_at=_at(LAUNCH, 9))
+            .values(published_at=_at(LAUNCH_DATE, 9))
         )
     summary.add("manifesto versions", created)
 
@@ -338,7 +337,7 @@ def _one_signature(summary, rng, seq, kind, country, language, city_name, versio
         themes=rng.sample(THEMES, 2),
         listed_publicly=rng.random() < 0.8,
     )
-    signed_on = LAUNCH + timedelta(days=rng.randint(0, 3 * 365))
+    signed_on = LAUNCH_DATE + timedelta(days=rng.randint(0, 3 * 365))
     signed_at = _at(signed_on, rng.randint(8, 20))
     roll = rng.random()
     if kind == SignatoryKind.ORGANISATION:

@@ -37,10 +37,7 @@ def best_accept_language() -> str:
 
 
 def select_locale() -> str:
-    lang = g.get("lang_code")
-    if lang:
-        return lang
-    # No route matched (a 404): the path may still start with a language.
+    # The language in the path wins, also on a 404 where no route matched.
     prefix = request.path.strip("/").split("/", 1)[0]
     if prefix in languages():
         return prefix
@@ -97,10 +94,8 @@ def init_app(app: Flask) -> None:
 
     @app.url_value_preprocessor
     def pull_lang_code(endpoint, values):
-        if values is not None and "lang_code" in values:
-            g.view_args = {k: v for k, v in values.items() if k != "lang_code"}
-            g.lang_code = values.pop("lang_code")
-        elif values is not None:
+        if values is not None:
+            values.pop("lang_code", None)  # select_locale reads it from the path
             g.view_args = dict(values)
 
     @app.url_defaults
@@ -108,7 +103,7 @@ def init_app(app: Flask) -> None:
         if "lang_code" in values:
             return
         if app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
-            values["lang_code"] = g.get("lang_code") or current_language()
+            values["lang_code"] = current_language()
 
     @app.context_processor
     def inject_i18n():

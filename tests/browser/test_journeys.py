@@ -5,11 +5,9 @@ import re
 
 import pytest
 
+from config import LANGUAGES
 from manifesto.demo import COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD, screenshot
-
-LANGS = ["en", "fr", "de", "it", "pt", "ru", "es"]
-
 
 def test_browser_language_picks_the_site_language(browser, live_server):
     context = browser.new_context(locale="it-IT")
@@ -30,7 +28,7 @@ def test_switching_language_keeps_the_visitor_on_the_same_page(page, live_server
         assert page.locator("html").get_attribute("lang") == lang
 
 
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_home_and_manifesto_in_every_language(page, live_server, lang):
     page.goto(f"{live_server}/{lang}/")
     counts = page.locator(".stat-value").all_inner_texts()
