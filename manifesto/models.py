@@ -82,6 +82,32 @@ class SignatureStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class Theme(enum.StrEnum):
+    """What a signatory would prioritise; the sign form offers these, the list filters by them."""
+
+    MOBILITY = "mobility"
+    ENERGY = "energy"
+    DIGITAL_INCLUSION = "digital_inclusion"
+    DATA_PRIVACY = "data_privacy"
+    PARTICIPATION = "participation"  # participation and participatory budgeting
+    PUBLIC_SERVICES = "public_services"
+    ACCESSIBILITY = "accessibility"
+    SKILLS = "skills"  # digital skills and education
+    HOUSING = "housing"
+    ENVIRONMENT = "environment"
+
+
+class TokenPurpose(enum.StrEnum):
+    CONFIRM = "confirm"  # single use, expires
+    MANAGE = "manage"  # the signatory's own page; valid until withdrawal
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry
+
+
 class PipelineStage(enum.StrEnum):
     CANDIDATE = "candidate"
     INTERVIEWED = "interviewed"
@@ -184,15 +210,28 @@ class Signatory(db.Model):
     delegate_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     delegate_role: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     mandate: so.Mapped[str | None] = so.mapped_column(sa.Text)
-    contact_name: so.Mapped[str] = so.mapped_column(sa.String(120))
-    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Contact details are erased (set to None) when the signatory withdraws.
+    contact_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    contact_email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     # Lower-cased, +tags and provider-ignored dots removed: finds the same person twice.
-    email_canonical: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
-    themes: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    email_canonical: so.Mapped[str | None] = so.mapped_column(sa.String(254), index=True)
+    # The public name (organisation or city) case-folded: duplicate checks and name search.
+    name_folded: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     listed_publicly: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     signatures: so.WriteOnlyMapped[Signature] = so.relationship(back_populates="signatory")
+    theme_rows: so.Mapped[list[SignatoryTheme]] = so.relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="SignatoryTheme.theme"
+    )
+
+    @property
+    def themes(self) -> list[Theme]:
+        return [row.theme for row in self.theme_rows]
+
+    @themes.setter
+    def themes(self, values) -> None:
+        self.theme_rows = [SignatoryTheme(theme=Theme(v)) for v in dict.fromkeys(values)]
 
     @property
     def display_name(self) -> str:
@@ -201,10 +240,21 @@ class Signatory(db.Model):
         return self.city
 
 
+class SignatoryTheme(db.Model):
+    __tablename__ = "signatory_theme"
+    __table_args__ = (sa.Index("ix_signatory_theme_theme", "theme", "signatory_id"),)
+
+    signatory_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("signatory.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme: so.Mapped[Theme] = so.mapped_column(str_enum(Theme, 30), primary_key=True)
+
+
 class Signature(db.Model):
     """One act of signing, bound to the exact text (version, language, hash) that was signed."""
 
     __tablename__ = "signature"
+    __table_args__ = (sa.Index("ix_signature_public_since", "public_since", "id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     signatory_id: so.Mapped[int] = so.mapped_column(
@@ -232,7 +282,17 @@ class Signature(db.Model):
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     rejected_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    rejection_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # The random key the sign form carried: a retried or double-clicked POST finds this row.
+    submission_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    # Held for a coordinator (honeypot, too fast, rate limit): not counted or listed until cleared.
+    flagged: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    flag_reasons: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # E-mails the signer's own actions caused (sign, resend, sign again): capped.
+    signer_emails_sent: so.Mapped[int] = so.mapped_column(default=0)
+    # Set while the signature is on the public list (counted, consented, not flagged).
+    public_since: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     signatory: so.Mapped[Signatory] = so.relationship(back_populates="signatures")
     manifesto_version: so.Mapped[ManifestoVersion] = so.relationship()
@@ -251,6 +311,54 @@ class SignatureCount(db.Model):
     )
     country: so.Mapped[str] = so.mapped_column(sa.String(2), primary_key=True)
     count: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class SignatureToken(db.Model):
+    """A secret link for one signature; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "signature_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    signature_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("signature.id", ondelete="CASCADE"), index=True
+    )
+    purpose: so.Mapped[TokenPurpose] = so.mapped_column(str_enum(TokenPurpose))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    signature: so.Mapped[Signature] = so.relationship()
+
+
+class OutboxMessage(db.Model):
+    """An e-mail written in the same transaction as the change that caused it; a worker sends it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))  # e.g. "confirm", "verified"
+    signature_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("signature.id", ondelete="SET NULL"), index=True
+    )
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    # Recipient and body are erased once the message is sent or the signatory withdraws.
+    to_address: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body_text: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    message_id: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    status: so.Mapped[OutboxStatus] = so.mapped_column(
+        str_enum(OutboxStatus), default=OutboxStatus.PENDING
+    )
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # A worker that claims a message holds it until this time; another may take it after.
+    claimed_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
 
 class AmbassadorCity(db.Model):
