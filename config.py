@@ -16,6 +16,15 @@ from pathlib import Path
 LANGUAGES = ("en", "fr", "de", "it", "pt", "ru", "es")
 
 
+# Webmail providers shared by many unrelated people: no per-domain limit for them.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    """gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com icloud.com
+    me.com aol.com proton.me protonmail.com gmx.de gmx.net gmx.com web.de t-online.de
+    orange.fr wanadoo.fr free.fr laposte.net sfr.fr libero.it virgilio.it tiscali.it
+    sapo.pt yandex.ru mail.ru rambler.ru terra.es telefonica.net""".split()
+)
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message is one line meant for the operator."""
 
@@ -83,6 +92,20 @@ class Config:
         self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
         # Behind a reverse proxy: how many proxies to trust for X-Forwarded-* (0 = none).
         self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+        # Abuse signals: they flag a signature for a coordinator, they never refuse it.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.SIGN_RATE_LIMIT_PER_IP = os.environ.get("SIGN_RATE_LIMIT_PER_IP", "10 per hour")
+        self.SIGN_RATE_LIMIT_PER_DOMAIN = os.environ.get(
+            "SIGN_RATE_LIMIT_PER_DOMAIN", "20 per hour"
+        )
+        self.RESEND_RATE_LIMIT_PER_IP = os.environ.get("RESEND_RATE_LIMIT_PER_IP", "10 per hour")
+        self.SIGN_MIN_SECONDS = _int("SIGN_MIN_SECONDS", 5)
+        exempt = os.environ.get("SIGN_RATE_LIMIT_EXEMPT_DOMAINS")
+        self.SIGN_RATE_LIMIT_EXEMPT_DOMAINS = (
+            frozenset(d.strip().lower() for d in exempt.split(",") if d.strip())
+            if exempt is not None
+            else PUBLIC_MAIL_DOMAINS
+        )
 
     def default_database_url(self) -> str:
         return "sqlite:///" + str(self.INSTANCE_PATH / "manifesto.sqlite3")

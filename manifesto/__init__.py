@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config, config_class_from_env
 
 from . import i18n
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,14 +65,17 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         default_translation_directories=str(ROOT / "translations"),
     )
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
 
-    from . import auth, errors, health, public
+    from . import auth, coordinate, errors, health, public, sign
     from .cli import register_commands
     from .security import init_app as init_security
 
     app.register_blueprint(public.bp, url_prefix="/<lang:lang_code>")
     app.register_blueprint(auth.bp, url_prefix="/<lang:lang_code>")
+    app.register_blueprint(sign.bp, url_prefix="/<lang:lang_code>")
+    app.register_blueprint(coordinate.bp, url_prefix="/<lang:lang_code>/coordinate")
     app.register_blueprint(health.bp)
     errors.init_app(app)
     init_security(app)

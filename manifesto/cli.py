@@ -159,3 +159,33 @@ def register_commands(app: Flask) -> None:
     _wrap_migrate_commands()
     app.cli.add_command(demo_command)
     app.cli.add_command(translate_group)
+    app.cli.add_command(counts_group)
+
+
+@click.group("counts", help="The public counters kept in signature_count.")
+def counts_group() -> None:
+    pass
+
+
+@counts_group.command("reconcile")
+@click.option("--check", is_flag=True, help="Only report drift; exit 1 if any, change nothing.")
+@with_appcontext
+@friendly_db_errors
+def counts_reconcile(check: bool) -> None:
+    """Compare every counter with the signature rows and repair the ones that drifted."""
+    from .counts import counter_drift, rebuild_signature_counts
+
+    drift = counter_drift()
+    for kind, status, country, stored, actual in drift:
+        click.echo(f"{kind.value:<12} {status.value:<10} {country}  stored {stored:>8}  actual {actual:>8}")
+    if check:
+        if drift:
+            raise click.ClickException(f"{len(drift)} counter(s) out of step with the signatures")
+        click.echo("All counters agree with the signatures.")
+        return
+    if drift:
+        rows = rebuild_signature_counts()
+        db.session.commit()
+        click.echo(f"Repaired {len(drift)} counter(s); {rows} counter rows rebuilt.")
+    else:
+        click.echo("All counters agree with the signatures; nothing to do.")

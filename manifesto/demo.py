@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from . import texts
 from .campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
-from .counts import rebuild_signature_counts
+from .counts import is_counted, rebuild_signature_counts
+from .signing import fold
 from .emails import canonical_email
 from .extensions import db
 from .models import (
@@ -365,8 +366,15 @@ def _one_signature(summary, rng, seq, kind, country, language, city_name, versio
         rejected_at=signed_at + timedelta(days=3) if status == SignatureStatus.REJECTED else None,
         withdrawn_at=signed_at + timedelta(days=90) if status == SignatureStatus.WITHDRAWN else None,
     )
+    signatory.name_folded = fold(organisation_name or city_name)
+    if listed_publicly_after(signature, signatory):
+        signature.public_since = signature.verified_at or signature.confirmed_at
     db.session.add_all([signatory, signature])
     summary.add("signatures", True)
+
+
+def listed_publicly_after(signature: Signature, signatory: Signatory) -> bool:
+    return signatory.listed_publicly and is_counted(signatory.kind, signature.status)
 
 
 def _targets(summary: DemoSummary) -> None:

@@ -7,6 +7,9 @@ a 404 for an unknown prefix) fall back to the signed-in user's choice, then to t
 
 from __future__ import annotations
 
+import functools
+import unicodedata
+
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -80,6 +83,27 @@ def country_name(code: str | None, locale: str | None = None) -> str:
 
     loc = Locale.parse(locale or current_language())
     return loc.territories.get(code.upper(), code.upper())
+
+
+# CLDR territories that are not ISO 3166-1 countries (regions, reserved and private-use codes).
+NOT_ISO_3166 = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+)
+
+
+@functools.lru_cache(maxsize=16)
+def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    """ISO 3166-1 countries as (code, name in ``locale``), sorted as a reader of it expects."""
+    from babel import Locale
+
+    names = Locale.parse(locale).territories
+    codes = [c for c in names if len(c) == 2 and c.isalpha() and c not in NOT_ISO_3166]
+
+    def key(code: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", names[code])
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+    return tuple((code, names[code]) for code in sorted(codes, key=key))
 
 
 def init_app(app: Flask) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, g, redirect, request, url_for
+import functools
+
+from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db, login_manager
@@ -45,13 +47,29 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def coordinator_required(view):
+    """Logged in (else to the login page) and a coordinator (else 403)."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_coordinator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def signed_in_user() -> User | None:
     """The logged-in user for templates, or None (``load_user`` copes with a database away)."""
     return current_user if current_user.is_authenticated else None
 
 
 def init_app(app: Flask) -> None:
+    from .labels import context as label_context
+
     app.context_processor(lambda: {"signed_in_user": signed_in_user})
+    app.context_processor(label_context)
 
     @app.after_request
     def security_headers(response):

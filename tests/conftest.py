@@ -7,6 +7,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from config import TestingConfig
 from manifesto import create_app
@@ -28,6 +29,21 @@ def _drop_everything() -> None:
     meta.drop_all(bind=db.engine)
 
 
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    The fixtures keep an app context pushed so tests can use ``db.session``; without this,
+    requests would share that context's ``g`` (and Flask-Login's cached user) between them.
+    Afterwards the test's session forgets what it had loaded, to see what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def make_app(tmp_path, monkeypatch):
     """Build an app with extra settings; tables are created unless ``tables=False``."""
@@ -37,6 +53,7 @@ def make_app(tmp_path, monkeypatch):
     def _make(tables: bool = True, **overrides):
         overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url(tmp_path))
         app = create_app(TestingConfig, **overrides)
+        app.test_client_class = FreshContextClient
         ctx = app.app_context()
         ctx.push()
         made.append((app, ctx))

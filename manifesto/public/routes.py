@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+import sqlalchemy as sa
+from flask import abort, current_app, render_template, request
 
 from .. import texts
 from ..campaign import (
@@ -11,9 +12,15 @@ from ..campaign import (
     PRIVACY_NOTICE_DATE,
     PRIVACY_NOTICE_VERSION,
 )
-from ..counts import counts_by_country, public_counts
-from ..i18n import current_language
+from ..counts import counts_by_country, counts_by_kind_and_country, public_counts
+from ..extensions import db
+from ..i18n import country_choices, country_name, current_language
+from ..models import Signatory, SignatoryKind, SignatoryTheme, Signature, Theme
+from ..signing import fold
 from . import bp
+
+PER_PAGE = 50
+MAX_PAGE = 2000
 
 @bp.get("/")
 def home():
@@ -68,3 +75,76 @@ def privacy():
 @bp.get("/accessibility")
 def accessibility():
     return render_template("public/accessibility.html", statement_date=ACCESSIBILITY_STATEMENT_DATE)
+
+
+def _filters() -> dict[str, str]:
+    """The list's filters from the query string; values that are not on offer are dropped."""
+    args = request.args
+    chosen = {
+        "kind": args.get("kind", ""),
+        "country": args.get("country", "").upper(),
+        "theme": args.get("theme", ""),
+        "language": args.get("language", ""),
+        "q": " ".join(args.get("q", "").split())[:100],
+    }
+    allowed = {
+        "kind": {k.value for k in SignatoryKind},
+        "country": dict(country_choices("en")),
+        "theme": {t.value for t in Theme},
+        "language": set(current_app.config["LANGUAGES"]),
+    }
+    return {
+        name: value
+        for name, value in chosen.items()
+        if value and (name == "q" or value in allowed[name])
+    }
+
+
+@bp.get("/signatories")
+def signatories():
+    filters = _filters()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    query = (
+        sa.select(Signature.public_since, Signature.language, Signatory)
+        .join(Signature.signatory)
+        .where(Signature.public_since.is_not(None))
+    )
+    if "kind" in filters:
+        kinds = [filters["kind"]]
+        if filters["kind"] == SignatoryKind.MAYOR:  # a delegate signs for a mayor
+            kinds.append(SignatoryKind.DELEGATE.value)
+        query = query.where(Signatory.kind.in_([SignatoryKind(k) for k in kinds]))
+    if "country" in filters:
+        query = query.where(Signatory.country == filters["country"])
+    if "language" in filters:
+        query = query.where(Signature.language == filters["language"])
+    if "theme" in filters:
+        query = query.where(
+            sa.exists().where(
+                SignatoryTheme.signatory_id == Signatory.id,
+                SignatoryTheme.theme == Theme(filters["theme"]),
+            )
+        )
+    if "q" in filters:
+        query = query.where(Signatory.name_folded.contains(fold(filters["q"]), autoescape=True))
+    rows = db.session.execute(
+        query.order_by(Signature.public_since.desc(), Signature.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+    ).all()
+    language = current_language()
+    table = sorted(
+        counts_by_kind_and_country(), key=lambda row: (-(row[1] + row[2]), country_name(row[0]))
+    )
+    return render_template(
+        "public/signatories.html",
+        rows=rows[:PER_PAGE],
+        page=page,
+        has_next=len(rows) > PER_PAGE,
+        filters=filters,
+        counts=public_counts(),
+        by_country=table,
+        countries=country_choices(language),
+    )
+

@@ -1,0 +1,75 @@
+"""Signs of automated or abusive signing, without captchas.
+
+Nothing here refuses a request: each check returns a reason to *flag* the signature for a
+coordinator, so a bot learns nothing from the response. Rate limits use Flask-Limiter's
+storage (in memory by default; ``RATELIMIT_STORAGE_URI=redis://…`` shares it between workers).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from limits import parse
+
+from .extensions import limiter
+
+log = logging.getLogger(__name__)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="sign-form-started")
+
+
+def form_started_stamp() -> str:
+    """A signed timestamp put in the form when it is shown."""
+    return _serializer().dumps(int(time.time()))
+
+
+def seconds_since_start(stamp: str | None) -> float | None:
+    """Seconds since the form was shown, or None if the stamp is missing or forged."""
+    try:
+        started = _serializer().loads(stamp or "")
+    except BadSignature:
+        return None
+    if not isinstance(started, int):
+        return None
+    return time.time() - started
+
+
+def _over_limit(setting: str, *keys: str) -> bool:
+    limit = current_app.config.get(setting)
+    if not limit:
+        return False
+    try:
+        return not limiter.limiter.hit(parse(limit), setting, *keys)
+    except Exception:  # the shared storage is down: sign anyway, unflagged, and say so
+        log.warning("rate limit storage unavailable; %s not checked", setting)
+        return False
+
+
+def sign_flags(honeypot: str | None, started: str | None, email: str) -> list[str]:
+    """Reasons to hold a new signature for review; empty when nothing looks wrong."""
+    reasons = []
+    if honeypot:
+        reasons.append("honeypot")
+    elapsed = seconds_since_start(started)
+    if elapsed is None:
+        reasons.append("no_timestamp")
+    elif elapsed < current_app.config["SIGN_MIN_SECONDS"]:
+        reasons.append("too_fast")
+    if _over_limit("SIGN_RATE_LIMIT_PER_IP", request.remote_addr or "unknown"):
+        reasons.append("ip_rate")
+    domain = email.rpartition("@")[2].lower()
+    if domain not in current_app.config["SIGN_RATE_LIMIT_EXEMPT_DOMAINS"] and _over_limit(
+        "SIGN_RATE_LIMIT_PER_DOMAIN", domain
+    ):
+        reasons.append("domain_rate")
+    return reasons
+
+
+def resend_allowed() -> bool:
+    """New-link requests per address of origin; beyond the limit they quietly do nothing."""
+    return not _over_limit("RESEND_RATE_LIMIT_PER_IP", request.remote_addr or "unknown")

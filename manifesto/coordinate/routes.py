@@ -1,0 +1,135 @@
+"""Coordinators: verify mayors' mandates, review flagged signatures, publish the text."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import signing, texts
+from ..extensions import db
+from ..i18n import LANGUAGE_NAMES
+from ..models import Signature, SignatureStatus
+from ..security import coordinator_required
+from . import bp
+from .forms import DecisionForm, PublishForm, RejectForm
+
+
+
+def _flag_label(reason: str) -> str:
+    labels = {
+        "honeypot": _("Filled in the field hidden from people"),
+        "no_timestamp": _("The form came back without its time stamp"),
+        "too_fast": _("Sent faster than a person can fill in the form"),
+        "ip_rate": _("Many signatures from the same network address"),
+        "domain_rate": _("Many signatures from the same e-mail domain"),
+    }
+    return labels.get(reason, reason)
+
+
+@bp.get("/review")
+@coordinator_required
+def review(reject_form: RejectForm | None = None, reject_for: int | None = None):
+    mandates, flagged = signing.review_queue()
+    # One reason box per signature, each with its own field names and ids.
+    reject_forms = {
+        s.id: RejectForm(prefix=f"s{s.id}", formdata=None) for s in [*mandates, *flagged]
+    }
+    if reject_form is not None:
+        reject_forms[reject_for] = reject_form
+    return render_template(
+        "coordinate/review.html",
+        mandates=mandates,
+        flagged=flagged,
+        decision_form=DecisionForm(),
+        reject_forms=reject_forms,
+        reject_for=reject_for,
+        same_city=signing.same_city_signatures,
+        flag_label=_flag_label,
+    )
+
+
+def _live_signature(signature_id: int) -> Signature:
+    signature = db.session.get(Signature, signature_id)
+    if signature is None or signature.status in (
+        SignatureStatus.WITHDRAWN,
+        SignatureStatus.REJECTED,
+    ):
+        abort(404)
+    return signature
+
+
+@bp.post("/signatures/<int:signature_id>/verify")
+@coordinator_required
+def verify(signature_id: int):
+    signature = _live_signature(signature_id)
+    if DecisionForm().validate_on_submit():
+        if signature.status != SignatureStatus.CONFIRMED or signature.flagged:
+            flash(_("This signature cannot be verified now: it is not confirmed, or it is "
+                    "flagged."), "error")
+        else:
+            signing.verify(signature, current_user)
+            db.session.commit()
+            flash(_("Verified: %(name)s now counts and, if they agreed, is listed.",
+                    name=signature.signatory.display_name), "success")
+    return redirect(url_for("coordinate.review"), code=303)
+
+
+@bp.post("/signatures/<int:signature_id>/reject")
+@coordinator_required
+def reject(signature_id: int):
+    signature = _live_signature(signature_id)
+    form = RejectForm(prefix=f"s{signature.id}")
+    if not form.validate_on_submit():
+        return review(reject_form=form, reject_for=signature.id), 400
+    signing.reject(signature, current_user, form.reason.data)
+    db.session.commit()
+    flash(_("Rejected: %(name)s. The signatory is told why.",
+            name=signature.signatory.display_name), "success")
+    return redirect(url_for("coordinate.review"), code=303)
+
+
+@bp.post("/signatures/<int:signature_id>/clear-flag")
+@coordinator_required
+def clear_flag(signature_id: int):
+    signature = _live_signature(signature_id)
+    if DecisionForm().validate_on_submit() and signature.flagged:
+        signing.clear_flag(signature)
+        db.session.commit()
+        flash(_("Flag cleared: %(name)s is treated like any other signature.",
+                name=signature.signatory.display_name), "success")
+    return redirect(url_for("coordinate.review"), code=303)
+
+
+@bp.route("/manifesto", methods=["GET", "POST"])
+@coordinator_required
+def publish():
+    languages = current_app.config["LANGUAGES"]
+    form = PublishForm.for_languages(languages)()
+    current = {lang: texts.current_version(lang) for lang in languages}
+    if not form.is_submitted():
+        for lang in languages:
+            if current[lang] is not None:
+                form[f"text_{lang}"].data = current[lang].body
+    elif form.validate_on_submit():
+        new = {lang: form[f"text_{lang}"].data for lang in languages}
+        unchanged = all(
+            current[lang] is not None and texts.text_sha256(new[lang]) == current[lang].sha256
+            for lang in languages
+        )
+        if unchanged:
+            form.confirm.errors.append(_("No text has changed: there is nothing to publish."))
+        else:
+            number = texts.publish_version(new, published_by=current_user)
+            db.session.commit()
+            flash(_("Version %(number)d is published in all seven languages.", number=number),
+                  "success")
+            return redirect(url_for("public.manifesto"), code=303)
+    latest = current.get("en")
+    return render_template(
+        "coordinate/publish.html",
+        form=form,
+        languages=languages,
+        language_names=LANGUAGE_NAMES,
+        latest=latest,
+    ), (400 if form.errors else 200)

@@ -1,0 +1,261 @@
+"""The sign form: one form, three kinds of signatory, every message in the page's language."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    SelectChoice,
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..i18n import country_choices, current_language
+from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
+from ..models import SignatoryKind
+
+# Bidirectional controls can make a name display as something else; other format and control
+# characters have no place in a name. Line breaks and tabs are allowed in long texts only.
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _bad_character(text: str, multiline: bool) -> bool:
+    for ch in text:
+        if multiline and ch in "\n\r\t":
+            continue
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            return True
+    return False
+
+
+class PlainText:
+    """Rejects control characters and bidirectional overrides (HTML is kept as text, escaped)."""
+
+    def __init__(self, multiline: bool = False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        if field.data and _bad_character(field.data, self.multiline):
+            raise ValidationError(
+                _l("Remove the invisible or control characters from this field.")
+            )
+
+
+class RequiredFor:
+    """Required only when the form is for one of ``kinds``; otherwise the value is ignored."""
+
+    def __init__(self, *kinds: SignatoryKind, message):
+        self.kinds = {k.value for k in kinds}
+        self.message = message
+        self.field_flags = {}
+
+    def __call__(self, form, field):
+        if form.kind.data not in self.kinds:
+            field.errors[:] = []
+            raise StopValidation()  # does not apply: no error, no further checks
+        if not field.data or (isinstance(field.data, str) and not field.data.strip()):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+def _name(max_length: int = 200):
+    return [
+        Length(max=max_length, message=_l("Use at most %(max)d characters.")),
+        PlainText(),
+    ]
+
+
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s<>\"]*\.[^\s<>\"]+$", re.IGNORECASE)
+
+
+def _web_address(form, field):
+    if not field.data:
+        return
+    if "://" not in field.data:
+        field.data = "https://" + field.data
+    if not _WEB_ADDRESS.match(field.data):
+        raise ValidationError(_l("Enter a web address such as https://example.org."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SignForm(FlaskForm):
+    kind = RadioField(
+        _l("Who is signing?"),
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+        validators=[InputRequired(message=_l("Choose who is signing."))],
+    )
+    organisation_name = StringField(
+        _l("Name of the organisation"),
+        filters=[_strip],
+        validators=[
+            RequiredFor(SignatoryKind.ORGANISATION,
+                        message=_l("Enter the name of the organisation.")),
+            *_name(),
+        ],
+    )
+    organisation_type = SelectField(
+        _l("Type of organisation"),
+        choices=[SelectChoice("", _l("Choose a type"))]
+        + [SelectChoice(t.value, label) for t, label in ORGANISATION_TYPE_LABELS.items()],
+        validators=[
+            RequiredFor(SignatoryKind.ORGANISATION,
+                        message=_l("Choose the type of organisation.")),
+        ],
+    )
+    website = StringField(
+        _l("Website (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=300, message=_l("Use at most %(max)d characters.")),
+            PlainText(),
+            _web_address,
+        ],
+    )
+    mayor_name = StringField(
+        _l("The mayor's name"),
+        filters=[_strip],
+        validators=[
+            RequiredFor(SignatoryKind.MAYOR, SignatoryKind.DELEGATE,
+                        message=_l("Enter the mayor's name.")),
+            *_name(120),
+        ],
+    )
+    delegate_name = StringField(
+        _l("Your name (the delegate)"),
+        filters=[_strip],
+        validators=[
+            RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's name.")),
+            *_name(120),
+        ],
+    )
+    delegate_role = StringField(
+        _l("Your role"),
+        filters=[_strip],
+        validators=[
+            RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's role.")),
+            *_name(120),
+        ],
+    )
+    mandate = TextAreaField(
+        _l("Your mandate"),
+        filters=[_strip],
+        validators=[
+            RequiredFor(SignatoryKind.DELEGATE,
+                        message=_l("Describe the mandate, or give a link to it.")),
+            Length(max=2000, message=_l("Use at most %(max)d characters.")),
+            PlainText(multiline=True),
+        ],
+    )
+    city = StringField(
+        _l("City"),
+        filters=[_strip],
+        validators=[InputRequired(message=_l("Enter the city.")), *_name(120)],
+    )
+    country = SelectField(
+        _l("Country"),
+        validators=[InputRequired(message=_l("Choose the country."))],
+        validate_choice=False,
+    )
+    contact_name = StringField(
+        _l("Your name"),
+        filters=[_strip],
+        validators=[InputRequired(message=_l("Enter your name.")), *_name(120)],
+    )
+    contact_email = EmailField(
+        _l("Your e-mail address"),
+        filters=[_strip],
+        validators=[
+            InputRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
+            Email(message=_l("Enter an e-mail address such as name@example.org."),
+                  check_deliverability=False, granular_message=False),
+        ],
+    )
+    themes = MultiCheckboxField(
+        _l("Themes you would prioritise (optional)"),
+        choices=[SelectChoice(t.value, label) for t, label in THEME_LABELS.items()],
+        validate_choice=True,
+    )
+    consent_privacy = BooleanField(
+        _l("I have read the privacy notice and agree that my details are kept to run the "
+           "campaign."),
+        validators=[InputRequired(message=_l("You need to agree to the privacy notice to "
+                                               "sign."))],
+    )
+    listed_publicly = BooleanField(
+        _l("List our signature publicly (the organisation or city, country and date; never "
+           "your name or e-mail address)."),
+        default=False,
+    )
+    # A field people never see: only bots fill it in.
+    homepage = StringField(_l("Leave this field empty"))
+    started = HiddenField()
+    submission_key = HiddenField()
+    version_number = HiddenField()
+    ref = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
+            SelectChoice(code, name) for code, name in country_choices(current_language())
+        ]
+
+    def validate_country(self, field):
+        if field.data and field.data not in dict(country_choices("en")):
+            raise ValidationError(_l("Choose the country from the list."))
+
+    def validate_themes(self, field):
+        field.data = list(dict.fromkeys(field.data or []))
+
+
+class ResendForm(FlaskForm):
+    email = EmailField(
+        _l("Your e-mail address"),
+        filters=[_strip],
+        validators=[
+            InputRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
+            Email(message=_l("Enter an e-mail address such as name@example.org."),
+                  check_deliverability=False, granular_message=False),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: the button that confirms."""
+
+
+class WithdrawForm(FlaskForm):
+    understood = BooleanField(
+        _l("I understand: our signature is removed from the lists and counts, and our contact "
+           "details are erased. This cannot be undone."),
+        validators=[InputRequired(message=_l("Tick the box to confirm that you want to "
+                                               "withdraw."))],
+    )

@@ -1,0 +1,230 @@
+"""Signing: the form, "check your e-mail", confirmation, and the signatory's own page."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from .. import abuse, signing, texts
+from ..campaign import PRIVACY_NOTICE_VERSION
+from ..extensions import db
+from ..i18n import current_language
+from ..models import AmbassadorCity, OrganisationType, SignatoryKind
+from . import bp
+from .forms import (
+    ConfirmForm,
+    ResendForm,
+    SignForm,
+    WithdrawForm,
+)
+
+PRIVATE_HEADERS = {
+    # Pages opened by a secret link: never cached, never leaking the link onwards.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@bp.after_request
+def private_pages(response: Response) -> Response:
+    """Every signing page, error pages included: a form with a token, or a secret link."""
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def _private(body, status: int = 200) -> Response:
+    return Response(body, status=status) if isinstance(body, str) else body
+
+
+def _signed_version(form: SignForm):
+    """The version the person read (from the form), else the current one."""
+    language = current_language()
+    try:
+        number = int(form.version_number.data or 0)
+    except (TypeError, ValueError):
+        number = 0
+    return (texts.version(language, number) if number else None) or texts.current_version(
+        language
+    )
+
+
+def _referral(code: str | None) -> int | None:
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(
+        sa.select(AmbassadorCity.id).where(AmbassadorCity.referral_code == code)
+    )
+
+
+@bp.route("/sign", methods=["GET", "POST"])
+def sign():
+    form = SignForm()
+    version = _signed_version(form)
+    if version is None:
+        abort(404)
+    if request.method == "GET":
+        form.started.data = abuse.form_started_stamp()
+        form.submission_key.data = secrets.token_urlsafe(24)
+        form.version_number.data = str(version.number)
+        form.ref.data = (request.args.get("ref") or "")[:32]
+        if request.args.get("kind") in {k.value for k in SignatoryKind}:
+            form.kind.data = request.args["kind"]
+    elif form.validate_on_submit():
+        key = (form.submission_key.data or "")[:64] or secrets.token_urlsafe(24)
+        req = signing.SignRequest(
+            kind=SignatoryKind(form.kind.data),
+            country=form.country.data,
+            city=form.city.data,
+            contact_name=form.contact_name.data,
+            contact_email=form.contact_email.data,
+            language=current_language(),
+            version=version,
+            privacy_notice_version=PRIVACY_NOTICE_VERSION,
+            submission_key=key,
+            organisation_name=form.organisation_name.data or None,
+            organisation_type=OrganisationType(form.organisation_type.data)
+            if form.organisation_type.data
+            else None,
+            website=form.website.data or None,
+            mayor_name=form.mayor_name.data or None,
+            delegate_name=form.delegate_name.data or None,
+            delegate_role=form.delegate_role.data or None,
+            mandate=form.mandate.data or None,
+            themes=form.themes.data or [],
+            listed_publicly=bool(form.listed_publicly.data),
+            flag_reasons=abuse.sign_flags(
+                form.homepage.data, form.started.data, form.contact_email.data
+            ),
+            ambassador_city_id=_referral(form.ref.data),
+        )
+        try:
+            signing.submit(req)
+            db.session.commit()
+        except IntegrityError:
+            # The same form posted twice at once: the other request recorded it.
+            db.session.rollback()
+            if signing.find_by_submission_key(key) is None:
+                raise
+        session["sign_sent_to"] = form.contact_email.data
+        return redirect(url_for("sign.sent"), code=303)
+    return render_template(
+        "sign/form.html",
+        form=form,
+        version=version,
+    )
+
+
+@bp.get("/sign/sent")
+def sent():
+    address = session.get("sign_sent_to")
+    form = ResendForm(email=address) if address else ResendForm()
+    return _private(render_template("sign/sent.html", address=address, form=form))
+
+
+@bp.post("/sign/resend")
+def resend():
+    form = ResendForm()
+    if form.validate_on_submit():
+        if abuse.resend_allowed():
+            signing.resend_confirmations(form.email.data, current_language())
+            db.session.commit()
+        # The same answer whether or not the address signed: nothing to enumerate.
+        flash(
+            _("If a signature with this address is waiting for confirmation, we have sent a new "
+              "link to it."),
+            "success",
+        )
+        session["sign_sent_to"] = form.email.data
+        return redirect(url_for("sign.sent"), code=303)
+    return _private(render_template("sign/sent.html", address=None, form=form), 400)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        result, signature = signing.confirm(token)
+        if result == signing.ConfirmResult.CONFIRMED:
+            manage = signing.new_token(signature, signing.TokenPurpose.MANAGE)
+            db.session.commit()
+            flash(_("Thank you: your signature is confirmed."), "success")
+            return redirect(url_for("sign.my_signature", token=manage), code=303)
+        db.session.rollback()
+    else:
+        result, _token = signing.check_confirm_token(token)
+    if result == signing.ConfirmResult.CONFIRMED:  # GET with a good link: show the button
+        return _private(render_template("sign/confirm.html", form=form))
+    status = 200 if result == signing.ConfirmResult.ALREADY else 404
+    return _private(
+        render_template("sign/link_problem.html", problem=result.value, form=ResendForm()),
+        status,
+    )
+
+
+def _signature_or_404(token: str):
+    signature = signing.manage_link_signature(token)
+    if signature is None:
+        abort(404)
+    return signature
+
+
+@bp.get("/signature/<token>")
+def my_signature(token: str):
+    signature = _signature_or_404(token)
+    return _private(
+        render_template(
+            "sign/my_signature.html",
+            signature=signature,
+            signatory=signature.signatory,
+            token=token,
+            form=WithdrawForm(),
+        )
+    )
+
+
+@bp.get("/signature/<token>/data.json")
+def my_data(token: str):
+    signature = _signature_or_404(token)
+    body = json.dumps(signing.export(signature), ensure_ascii=False, indent=2)
+    response = _private(Response(body, mimetype="application/json"))
+    response.headers["Content-Disposition"] = 'attachment; filename="manifesto-signature.json"'
+    return response
+
+
+@bp.post("/signature/<token>/withdraw")
+def withdraw(token: str):
+    signature = _signature_or_404(token)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _private(
+            render_template(
+                "sign/my_signature.html",
+                signature=signature,
+                signatory=signature.signatory,
+                token=token,
+                form=form,
+            ),
+            400,
+        )
+    signing.withdraw(signature)
+    db.session.commit()
+    return redirect(url_for("sign.withdrawn"), code=303)
+
+
+@bp.get("/signature/withdrawn")
+def withdrawn():
+    return _private(render_template("sign/withdrawn.html"))

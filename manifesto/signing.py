@@ -1,0 +1,478 @@
+"""Signing, as the campaign's rules say it happens, with no web framework in sight.
+
+Every change of a signature's status goes through ``_set_status`` so that the public counters
+(``counts.adjust``) and the public list (``Signature.public_since``) move in the same
+transaction. E-mails are written to the outbox by ``notify``; callers commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from . import counts, notify
+from .emails import canonical_email
+from .extensions import db
+from .models import (
+    ManifestoVersion,
+    OrganisationType,
+    OutboxMessage,
+    OutboxStatus,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+    SignatureToken,
+    TokenPurpose,
+    User,
+    utcnow,
+)
+
+CONFIRM_TOKEN_LIFETIME = timedelta(days=7)
+MAX_SIGNER_EMAILS = 5  # per signature: the first message, new links, "you already signed"
+LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
+MAYOR_KINDS = (SignatoryKind.MAYOR, SignatoryKind.DELEGATE)
+# Bots: no e-mail goes to the address they typed until a coordinator clears the flag.
+SILENT_FLAGS = frozenset({"honeypot"})
+
+
+def fold(text: str | None) -> str:
+    """Case-folded, NFKC, single spaces: 'Câmara  Municipal' and 'câmara municipal' match."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())[:200]
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def new_token(signature: Signature, purpose: TokenPurpose) -> str:
+    """A fresh secret for a link; only its hash is stored."""
+    raw = secrets.token_urlsafe(32)
+    expires = utcnow() + CONFIRM_TOKEN_LIFETIME if purpose == TokenPurpose.CONFIRM else None
+    db.session.add(
+        SignatureToken(
+            signature=signature, purpose=purpose, token_hash=hash_token(raw), expires_at=expires
+        )
+    )
+    return raw
+
+
+def find_token(raw: str, purpose: TokenPurpose) -> SignatureToken | None:
+    if not raw or len(raw) > 100:
+        return None
+    return db.session.scalar(
+        sa.select(SignatureToken).where(
+            SignatureToken.token_hash == hash_token(raw), SignatureToken.purpose == purpose
+        )
+    )
+
+
+def manage_link_signature(raw: str) -> Signature | None:
+    """The signature a signatory's own link opens, unless it was withdrawn."""
+    token = find_token(raw, TokenPurpose.MANAGE)
+    if token is None or token.signature.status == SignatureStatus.WITHDRAWN:
+        return None
+    return token.signature
+
+
+# --- status changes --------------------------------------------------------------------------
+
+
+def _counted_key(signature: Signature):
+    if signature.flagged:
+        return None
+    return (signature.signatory.kind, signature.status, signature.signatory.country)
+
+
+def _refresh_public(signature: Signature) -> None:
+    listed = (
+        not signature.flagged
+        and signature.signatory.listed_publicly
+        and counts.is_counted(signature.signatory.kind, signature.status)
+    )
+    if not listed:
+        signature.public_since = None
+    elif signature.public_since is None:
+        signature.public_since = utcnow()
+
+
+def _change(signature: Signature, **changes) -> None:
+    """Apply ``changes`` to the signature, moving its counter and its place on the public list."""
+    before = _counted_key(signature)
+    for name, value in changes.items():
+        setattr(signature, name, value)
+    after = _counted_key(signature)
+    if before != after:
+        if before is not None:
+            counts.adjust(*before, -1)
+        if after is not None:
+            counts.adjust(*after, +1)
+    _refresh_public(signature)
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SignRequest:
+    """What the sign form collected, already validated and stripped."""
+
+    kind: SignatoryKind
+    country: str
+    city: str
+    contact_name: str
+    contact_email: str
+    language: str
+    version: ManifestoVersion
+    privacy_notice_version: str
+    submission_key: str
+    organisation_name: str | None = None
+    organisation_type: OrganisationType | None = None
+    website: str | None = None
+    mayor_name: str | None = None
+    delegate_name: str | None = None
+    delegate_role: str | None = None
+    mandate: str | None = None
+    themes: list[str] = field(default_factory=list)
+    listed_publicly: bool = False
+    flag_reasons: list[str] = field(default_factory=list)
+    ambassador_city_id: int | None = None
+
+    @property
+    def public_name(self) -> str:
+        if self.kind == SignatoryKind.ORGANISATION:
+            return self.organisation_name or ""
+        return self.city
+
+
+class SignOutcome(enum.StrEnum):
+    CREATED = "created"
+    REPLAYED = "replayed"  # the same form was posted again (double click, retry)
+    DUPLICATE = "duplicate"  # this e-mail already signed for this organisation or city
+
+
+def find_by_submission_key(key: str) -> Signature | None:
+    return db.session.scalar(sa.select(Signature).where(Signature.submission_key == key))
+
+
+def find_duplicate(req: SignRequest) -> Signature | None:
+    """A live signature by the same e-mail for the same organisation, or the same city's mayor."""
+    kinds = MAYOR_KINDS if req.kind in MAYOR_KINDS else (SignatoryKind.ORGANISATION,)
+    return db.session.scalar(
+        sa.select(Signature)
+        .join(Signature.signatory)
+        .where(
+            Signatory.email_canonical == canonical_email(req.contact_email),
+            Signatory.kind.in_(kinds),
+            Signatory.country == req.country,
+            Signatory.name_folded == fold(req.public_name),
+            Signature.status.in_(LIVE_STATUSES),
+        )
+        .order_by(Signature.id)
+        .limit(1)
+    )
+
+
+def submit(req: SignRequest) -> tuple[SignOutcome, Signature]:
+    """Record a signature (or recognise a repeat) and queue the e-mail that says what happened."""
+    existing = find_by_submission_key(req.submission_key)
+    if existing is not None:
+        return SignOutcome.REPLAYED, existing
+    duplicate = find_duplicate(req)
+    if duplicate is not None:
+        if duplicate.flagged and SILENT_FLAGS & set(_reasons(duplicate)):
+            return SignOutcome.DUPLICATE, duplicate
+        if duplicate.status == SignatureStatus.PENDING:
+            send_confirmation(duplicate, language=req.language)
+        elif duplicate.signer_emails_sent < MAX_SIGNER_EMAILS:
+            duplicate.signer_emails_sent += 1
+            notify.already_signed(duplicate, new_token(duplicate, TokenPurpose.MANAGE), req.language)
+        return SignOutcome.DUPLICATE, duplicate
+
+    signatory = Signatory(
+        kind=req.kind,
+        organisation_name=req.organisation_name if req.kind == SignatoryKind.ORGANISATION else None,
+        organisation_type=req.organisation_type if req.kind == SignatoryKind.ORGANISATION else None,
+        country=req.country,
+        city=req.city,
+        website=req.website if req.kind == SignatoryKind.ORGANISATION else None,
+        mayor_name=req.mayor_name if req.kind in MAYOR_KINDS else None,
+        delegate_name=req.delegate_name if req.kind == SignatoryKind.DELEGATE else None,
+        delegate_role=req.delegate_role if req.kind == SignatoryKind.DELEGATE else None,
+        mandate=req.mandate if req.kind == SignatoryKind.DELEGATE else None,
+        contact_name=req.contact_name,
+        contact_email=req.contact_email,
+        email_canonical=canonical_email(req.contact_email),
+        name_folded=fold(req.public_name),
+        listed_publicly=req.listed_publicly,
+    )
+    signatory.themes = req.themes
+    signature = Signature(
+        signatory=signatory,
+        manifesto_version=req.version,
+        language=req.language,
+        text_sha256=req.version.sha256,
+        status=SignatureStatus.PENDING,
+        privacy_notice_version=req.privacy_notice_version,
+        submission_key=req.submission_key,
+        flagged=bool(req.flag_reasons),
+        flag_reasons=",".join(sorted(set(req.flag_reasons))) or None,
+        ambassador_city_id=req.ambassador_city_id,
+        signer_emails_sent=0,
+    )
+    db.session.add_all([signatory, signature])
+    db.session.flush()
+    if not signature.flagged:
+        counts.adjust(req.kind, SignatureStatus.PENDING, req.country, +1)
+    if not SILENT_FLAGS & set(req.flag_reasons):
+        send_confirmation(signature, language=req.language)
+    return SignOutcome.CREATED, signature
+
+
+def _reasons(signature: Signature) -> list[str]:
+    return [r for r in (signature.flag_reasons or "").split(",") if r]
+
+
+def send_confirmation(signature: Signature, language: str | None = None) -> bool:
+    """Queue a confirmation link (and the signatory's own link), within the e-mail cap."""
+    if signature.signer_emails_sent >= MAX_SIGNER_EMAILS:
+        return False
+    signature.signer_emails_sent += 1
+    notify.confirm(
+        signature,
+        new_token(signature, TokenPurpose.CONFIRM),
+        new_token(signature, TokenPurpose.MANAGE),
+        language or signature.language,
+    )
+    return True
+
+
+def resend_confirmations(address: str, language: str) -> int:
+    """New links for every signature by this address still waiting for confirmation."""
+    pending = db.session.scalars(
+        sa.select(Signature)
+        .join(Signature.signatory)
+        .where(
+            Signatory.email_canonical == canonical_email(address),
+            Signature.status == SignatureStatus.PENDING,
+        )
+    ).all()
+    sent = 0
+    for signature in pending:
+        if signature.flagged and SILENT_FLAGS & set(_reasons(signature)):
+            continue
+        sent += send_confirmation(signature, language)
+    return sent
+
+
+class ConfirmResult(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"  # the link was used, or the signature is past pending
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+def check_confirm_token(raw: str) -> tuple[ConfirmResult, SignatureToken | None]:
+    """What the confirmation link would do, without doing it (GET shows a button)."""
+    token = find_token(raw, TokenPurpose.CONFIRM)
+    if token is None or token.signature.status in (
+        SignatureStatus.WITHDRAWN,
+        SignatureStatus.REJECTED,
+    ):
+        return ConfirmResult.INVALID, None
+    if token.used_at is not None or token.signature.status != SignatureStatus.PENDING:
+        return ConfirmResult.ALREADY, token
+    if token.expires_at is not None and token.expires_at < utcnow():
+        return ConfirmResult.EXPIRED, token
+    return ConfirmResult.CONFIRMED, token
+
+
+def confirm(raw: str) -> tuple[ConfirmResult, Signature | None]:
+    result, token = check_confirm_token(raw)
+    if result != ConfirmResult.CONFIRMED:
+        return result, token.signature if token else None
+    # Claim the token atomically: of two simultaneous clicks, one confirms.
+    claimed = db.session.execute(
+        sa.update(SignatureToken)
+        .where(SignatureToken.id == token.id, SignatureToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return ConfirmResult.ALREADY, token.signature
+    signature = token.signature
+    _change(signature, status=SignatureStatus.CONFIRMED, confirmed_at=utcnow())
+    return ConfirmResult.CONFIRMED, signature
+
+
+# --- coordinators -----------------------------------------------------------------------------
+
+
+def verify(signature: Signature, coordinator: User) -> None:
+    _change(
+        signature,
+        status=SignatureStatus.VERIFIED,
+        verified_at=utcnow(),
+        verified_by_id=coordinator.id,
+    )
+    notify.verified(signature, new_token(signature, TokenPurpose.MANAGE))
+
+
+def reject(signature: Signature, coordinator: User, reason: str) -> None:
+    _change(
+        signature,
+        status=SignatureStatus.REJECTED,
+        rejected_at=utcnow(),
+        rejection_reason=reason,
+        verified_by_id=coordinator.id,
+    )
+    if signature.signer_emails_sent > 0:  # the person knows they signed: tell them why
+        notify.rejected(signature, reason)
+
+
+def clear_flag(signature: Signature) -> None:
+    silent = bool(SILENT_FLAGS & set(_reasons(signature)))
+    _change(signature, flagged=False)
+    if silent and signature.status == SignatureStatus.PENDING and not signature.signer_emails_sent:
+        send_confirmation(signature)
+
+
+def review_queue() -> tuple[list[Signature], list[Signature]]:
+    """(mandates to verify, flagged signatures), oldest first."""
+    mandates = db.session.scalars(
+        sa.select(Signature)
+        .join(Signature.signatory)
+        .where(
+            Signatory.kind.in_(MAYOR_KINDS),
+            Signature.status == SignatureStatus.CONFIRMED,
+            Signature.flagged.is_(False),
+        )
+        .order_by(Signature.confirmed_at, Signature.id)
+    ).all()
+    flagged = db.session.scalars(
+        sa.select(Signature)
+        .where(Signature.flagged.is_(True), Signature.status.in_(LIVE_STATUSES))
+        .order_by(Signature.created_at, Signature.id)
+    ).all()
+    return list(mandates), list(flagged)
+
+
+def same_city_signatures(signature: Signature) -> list[Signature]:
+    """Other live mayor or delegate signatures for the same city: a coordinator checks these."""
+    return list(
+        db.session.scalars(
+            sa.select(Signature)
+            .join(Signature.signatory)
+            .where(
+                Signature.id != signature.id,
+                Signatory.kind.in_(MAYOR_KINDS),
+                Signatory.country == signature.signatory.country,
+                Signatory.name_folded == signature.signatory.name_folded,
+                Signature.status.in_(LIVE_STATUSES),
+            )
+        )
+    )
+
+
+# --- the signatory's own rights ---------------------------------------------------------------
+
+ERASED_ON_WITHDRAWAL = (
+    "contact_name",
+    "contact_email",
+    "email_canonical",
+    "mayor_name",
+    "delegate_name",
+    "delegate_role",
+    "mandate",
+    "website",
+)
+
+
+def withdraw(signature: Signature) -> None:
+    """Off the list and out of the counts; personal data erased; the audit facts stay.
+
+    Kept: kind, organisation name or city, country, version, language, text hash, dates.
+    """
+    _change(signature, status=SignatureStatus.WITHDRAWN, withdrawn_at=utcnow())
+    signatory = signature.signatory
+    for name in ERASED_ON_WITHDRAWAL:
+        setattr(signatory, name, None)
+    signatory.listed_publicly = False
+    signatory.themes = []
+    signature.rejection_reason = None
+    signature.submission_key = None
+    db.session.execute(sa.delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
+    db.session.execute(
+        sa.delete(OutboxMessage).where(
+            OutboxMessage.signature_id == signature.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.signature_id == signature.id)
+        .values(to_address=None, body_text=None)
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export(signature: Signature) -> dict:
+    """Everything stored about this signature and its signatory, for "download my data"."""
+    s, who = signature, signature.signatory
+    emails = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.signature_id == s.id)
+        .order_by(OutboxMessage.id)
+    )
+    return {
+        "signatory": {
+            "kind": who.kind.value,
+            "organisation_name": who.organisation_name,
+            "organisation_type": who.organisation_type.value if who.organisation_type else None,
+            "country": who.country,
+            "city": who.city,
+            "website": who.website,
+            "mayor_name": who.mayor_name,
+            "delegate_name": who.delegate_name,
+            "delegate_role": who.delegate_role,
+            "mandate": who.mandate,
+            "contact_name": who.contact_name,
+            "contact_email": who.contact_email,
+            "themes": [t.value for t in who.themes],
+            "listed_publicly": who.listed_publicly,
+            "created_at": _iso(who.created_at),
+        },
+        "signature": {
+            "status": s.status.value,
+            "manifesto_version": s.manifesto_version.number,
+            "language": s.language,
+            "text_sha256": s.text_sha256,
+            "privacy_notice_version": s.privacy_notice_version,
+            "created_at": _iso(s.created_at),
+            "confirmed_at": _iso(s.confirmed_at),
+            "verified_at": _iso(s.verified_at),
+            "rejected_at": _iso(s.rejected_at),
+            "rejection_reason": s.rejection_reason,
+            "listed_since": _iso(s.public_since),
+        },
+        "emails": [
+            {
+                "kind": m.kind,
+                "subject": m.subject,
+                "language": m.language,
+                "to": m.to_address,
+                "queued_at": _iso(m.created_at),
+                "sent_at": _iso(m.sent_at),
+            }
+            for m in emails
+        ],
+    }
