@@ -85,6 +85,16 @@ def country_name(code: str | None, locale: str | None = None) -> str:
     return loc.territories.get(code.upper(), code.upper())
 
 
+def language_name(code: str) -> str:
+    """A language's name in the page's language ("allemand" on a French page), for sentences.
+
+    The switcher uses ``LANGUAGE_NAMES`` instead: each language's name for itself.
+    """
+    from babel import Locale
+
+    return Locale.parse(code).get_display_name(current_language()) or code
+
+
 # CLDR territories that are not ISO 3166-1 countries (regions, reserved and private-use codes).
 NOT_ISO_3166 = frozenset(
     {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
@@ -138,4 +148,5 @@ def init_app(app: Flask) -> None:
             "switch_language_url": switch_language_url,
             "alternate_links": alternate_links,
             "country_name": country_name,
+            "language_name": language_name,
         }
