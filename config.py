@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
+from email.headerregistry import Address
 from pathlib import Path
 
 LANGUAGES = ("en", "fr", "de", "it", "pt", "ru", "es")
@@ -36,14 +37,17 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def normalise_database_url(url: str) -> str:
@@ -106,6 +110,39 @@ class Config:
             if exempt is not None
             else PUBLIC_MAIL_DOMAINS
         )
+        self.read_mail_settings()
+
+    def read_mail_settings(self) -> None:
+        """SMTP for the outbox; without a server, mail is written to ``instance/mail``."""
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip() or self.default_mail_server()
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS")  # STARTTLS, usually on port 587
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL")  # implicit TLS, usually on port 465
+        if self.MAIL_USE_TLS and self.MAIL_USE_SSL:
+            raise ConfigError("set MAIL_USE_TLS (STARTTLS) or MAIL_USE_SSL (implicit TLS), not both")
+        default_port = 465 if self.MAIL_USE_SSL else 587 if self.MAIL_USE_TLS else 25
+        self.MAIL_PORT = _int("MAIL_PORT", default_port, minimum=1)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None  # never print or log it
+        self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or self.default_sender()
+        self.MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30, minimum=1)
+        self.OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+        self.OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30, minimum=1)  # doubles each try
+        # A worker holds a claimed message this long; another may take it after (a crash).
+        self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+        self.OUTBOX_DELIVER_AFTER_REQUEST = _bool(
+            "OUTBOX_DELIVER_AFTER_REQUEST", self.deliver_after_request_by_default()
+        )
+
+    def default_mail_server(self) -> str | None:
+        return None
+
+    def default_sender(self) -> str:
+        domain = self.CONTACT_EMAIL.rpartition("@")[2] or "manifesto.invalid"
+        return str(Address(self.SITE_NAME, "no-reply", domain))
+
+    def deliver_after_request_by_default(self) -> bool:
+        """Send the outbox right after the response that filled it, with no worker running."""
+        return False
 
     def default_database_url(self) -> str:
         return "sqlite:///" + str(self.INSTANCE_PATH / "manifesto.sqlite3")
@@ -130,6 +167,9 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = False  # the Werkzeug debugger stays opt-in: FLASK_DEBUG=1
+
+    def deliver_after_request_by_default(self) -> bool:
+        return self.MAIL_SERVER is None  # .eml files and the link in the console, no worker
 
 
 class TestingConfig(Config):
@@ -158,6 +198,12 @@ class ProductionConfig(Config):
         raise ConfigError(
             "SECRET_KEY is not set: production refuses to start without it "
             "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+
+    def default_mail_server(self) -> str | None:
+        raise ConfigError(
+            "MAIL_SERVER is not set: production refuses to start without it "
+            "(signatures could never be confirmed)"
         )
 
     def secure_cookies_by_default(self) -> bool:

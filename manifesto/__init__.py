@@ -70,6 +70,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     from . import auth, coordinate, errors, health, public, sign
     from .cli import register_commands
+    from .outbox import init_app as init_outbox
     from .security import init_app as init_security
 
     app.register_blueprint(public.bp, url_prefix="/<lang:lang_code>")
@@ -79,6 +80,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(health.bp)
     errors.init_app(app)
     init_security(app)
+    init_outbox(app)
     register_commands(app)
 
     @app.get("/")

@@ -156,10 +156,13 @@ def translate_init(language: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from .outbox import outbox_group  # outbox imports this module
+
     _wrap_migrate_commands()
     app.cli.add_command(demo_command)
     app.cli.add_command(translate_group)
     app.cli.add_command(counts_group)
+    app.cli.add_command(outbox_group)
 
 
 @click.group("counts", help="The public counters kept in signature_count.")

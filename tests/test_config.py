@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import (
+    CONFIGS,
     ConfigError,
     DevelopmentConfig,
     ProductionConfig,
@@ -37,8 +38,17 @@ def test_production_start_failure_is_one_line_on_stderr(tmp_path):
     assert "SECRET_KEY is not set" in lines[0]
 
 
+def test_production_without_mail_server_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.delenv("MAIL_SERVER", raising=False)
+    with pytest.raises(ConfigError, match="MAIL_SERVER is not set") as excinfo:
+        ProductionConfig(tmp_path)
+    assert "\n" not in str(excinfo.value)
+
+
 def test_production_secure_cookies_by_default(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     config = ProductionConfig(tmp_path)
     assert config.SESSION_COOKIE_SECURE is True
@@ -79,6 +89,45 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
 )
 def test_database_url_uses_psycopg3(given, expected):
     assert normalise_database_url(given) == expected
+
+
+@pytest.fixture
+def no_mail_env(monkeypatch):
+    for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
+                 "MAIL_DEFAULT_SENDER", "OUTBOX_DELIVER_AFTER_REQUEST", "CONTACT_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "k")
+    return monkeypatch
+
+
+def test_development_without_mail_server_writes_files_after_each_request(tmp_path, no_mail_env):
+    config = DevelopmentConfig(tmp_path)
+    assert config.MAIL_SERVER is None
+    assert config.OUTBOX_DELIVER_AFTER_REQUEST is True
+    assert config.MAIL_PORT == 25
+    assert config.MAIL_DEFAULT_SENDER == (
+        "Inclusive Smart Cities Manifesto <no-reply@inclusive-smart-cities.example>"
+    )
+
+
+@pytest.mark.parametrize("env, port", [({}, 25), ({"MAIL_USE_TLS": "1"}, 587),
+                                       ({"MAIL_USE_SSL": "1"}, 465),
+                                       ({"MAIL_USE_TLS": "1", "MAIL_PORT": "2525"}, 2525)])
+def test_with_a_mail_server_a_worker_sends(tmp_path, no_mail_env, env, port):
+    no_mail_env.setenv("MAIL_SERVER", "smtp.example.org")
+    for name, value in env.items():
+        no_mail_env.setenv(name, value)
+    config = DevelopmentConfig(tmp_path)
+    assert config.MAIL_PORT == port
+    assert config.OUTBOX_DELIVER_AFTER_REQUEST is False
+    assert CONFIGS["testing"](tmp_path).OUTBOX_DELIVER_AFTER_REQUEST is False
+
+
+def test_starttls_and_implicit_tls_exclude_each_other(tmp_path, no_mail_env):
+    no_mail_env.setenv("MAIL_USE_TLS", "1")
+    no_mail_env.setenv("MAIL_USE_SSL", "1")
+    with pytest.raises(ConfigError, match="not both"):
+        DevelopmentConfig(tmp_path)
 
 
 def test_unknown_config_name_is_a_clear_error(monkeypatch):
