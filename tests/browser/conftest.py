@@ -27,8 +27,31 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app served by Werkzeug in a thread, on its own SQLite file with the demo data."""
+def mailbox():
+    """A real SMTP server on localhost that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Mailbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    from tests.test_outbox import free_port
+
+    box = Mailbox()
+    box.port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, mailbox):
+    """The app the live server runs: its own SQLite file, the demo data, mail to ``mailbox``."""
     folder = tmp_path_factory.mktemp("live")
     env = pytest.MonkeyPatch()
     env.setenv("MANIFESTO_INSTANCE_PATH", str(folder))
@@ -36,7 +59,18 @@ def live_server(tmp_path_factory):
         TestingConfig,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'live.sqlite3'}",
         WTF_CSRF_ENABLED=True,
+        SIGN_MIN_SECONDS=0,  # Playwright fills a form faster than a person
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=mailbox.port,
     )
+    yield app
+    env.undo()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The app served by Werkzeug in a thread."""
+    app = live_app
     runner = app.test_cli_runner()
     for args in (["db", "upgrade"], ["demo", "--password", DEMO_PASSWORD]):
         result = runner.invoke(args=args)
@@ -47,7 +81,6 @@ def live_server(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
-    env.undo()
 
 
 @pytest.fixture(scope="session")

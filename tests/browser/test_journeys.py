@@ -33,7 +33,7 @@ def test_home_and_manifesto_in_every_language(page, live_server, lang):
     page.goto(f"{live_server}/{lang}/")
     counts = page.locator(".stat-value").all_inner_texts()
     assert len(counts) == 4 and all(re.fullmatch(r"\d+", c) for c in counts)
-    page.locator(".hero .button").first.click()
+    page.locator(".hero .button.secondary").first.click()
     assert page.url == f"{live_server}/{lang}/manifesto"
     assert page.locator("article.manifesto h3").count() == 6
     if lang in ("en", "ru"):

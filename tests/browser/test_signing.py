@@ -1,0 +1,167 @@
+"""Signing in a real browser, in three languages, with the e-mails received over SMTP:
+an organisation (French), a mayor (Portuguese) and a delegate (German); confirm; counts move;
+the coordinator verifies; the signatories are listed; one withdraws and is gone."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes, policy
+
+import pytest
+
+from manifesto.demo import COORDINATOR_EMAIL
+from tests.browser.conftest import DEMO_PASSWORD, screenshot
+
+
+def deliver(live_app, mailbox, to: str) -> str:
+    """Run the outbox once (as the worker would) and return the newest mail to ``to``."""
+    from manifesto.outbox import deliver_due
+
+    with live_app.app_context():
+        deliver_due()
+    mails = [m for m in mailbox.messages if to in m.rcpt_tos]
+    assert mails, f"no e-mail to {to}"
+    return message_from_bytes(mails[-1].content, policy=policy.default)
+
+
+def confirm_link(mail) -> str:
+    body = mail.get_content()
+    return re.search(r"(http://127\.0\.0\.1:\d+/\w\w/confirm/[\w-]+)", body).group(1)
+
+
+def stat(page, live_server, lang: str, index: int) -> int:
+    """One of the home page's counts: 0 = mayors, 1 = organisations."""
+    page.goto(f"{live_server}/{lang}/")
+    return int(re.sub(r"\D", "", page.locator(".stat-value").nth(index).inner_text()))
+
+
+def fill_common(page, city, country, name, email):
+    page.locator("#city").fill(city)
+    page.locator("#country").select_option(country)
+    page.locator("#contact_name").fill(name)
+    page.locator("#contact_email").fill(email)
+    page.locator("#consent_privacy").check()
+    page.locator("#listed_publicly").check()
+
+
+def confirm_by_email(page, live_app, mailbox, email, lang, button):
+    mail = deliver(live_app, mailbox, email)
+    assert mail["Content-Language"] == lang
+    page.goto(confirm_link(mail))
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(rf".*/{lang}/signature/[\w-]+$"))
+    return page.url
+
+
+def verify_as_coordinator(browser, live_server, lang, city, button):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server}/{lang}/login")
+    page.locator("#email").fill(COORDINATOR_EMAIL)
+    page.locator("#password").fill(DEMO_PASSWORD)
+    page.locator("#password").press("Enter")
+    page.goto(f"{live_server}/{lang}/coordinate/review")
+    item = page.locator("article.review-item", has_text=city)
+    item.get_by_role("button", name=button).click()
+    assert page.locator(".flash-success", has_text=city).is_visible()
+    context.close()
+
+
+def listed(page, live_server, lang, name) -> bool:
+    page.goto(f"{live_server}/{lang}/signatories?q={name}")
+    return page.locator("table.signatories", has_text=name).count() == 1
+
+
+def test_organisation_signs_in_french_and_is_counted(page, live_server, live_app, mailbox):
+    before = stat(page, live_server, "fr", 1)
+    page.goto(f"{live_server}/fr/sign")
+    page.locator("input[name=kind][value=organisation]").check()
+    assert page.locator("#mayor_name").is_hidden()  # only the organisation's fields
+    page.locator("#organisation_name").fill("Université Lumière Lyon 2")
+    page.locator("#organisation_type").select_option("university")
+    page.locator("input[name=themes][value=digital_inclusion]").check()
+    fill_common(page, "Lyon", "FR", "Marie Dupont", "marie.dupont@univ-lyon2.example")
+    screenshot(page, "sign-fr")
+    page.locator("form.sign-form button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/fr/sign/sent")
+    assert page.get_by_role("heading", level=1).inner_text() == "Consultez votre messagerie"
+
+    confirm_by_email(page, live_app, mailbox, "marie.dupont@univ-lyon2.example", "fr",
+                     "Confirmer ma signature")
+    assert "Université Lumière Lyon 2" in page.locator(".receipt").inner_text()
+    assert stat(page, live_server, "fr", 1) == before + 1
+    assert listed(page, live_server, "fr", "Lumière")
+
+
+def test_mayor_signs_in_portuguese_and_counts_once_verified(
+        page, browser, live_server, live_app, mailbox):
+    before = stat(page, live_server, "pt", 0)
+    page.goto(f"{live_server}/pt/sign")
+    page.locator("input[name=kind][value=mayor]").check()
+    page.locator("#mayor_name").fill("António Pita")
+    fill_common(page, "Castelo de Vide", "PT", "Gabinete da Presidência", "gabinete@cm-castelodevide.example")
+    page.locator("form.sign-form button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/pt/sign/sent")
+    confirm_by_email(page, live_app, mailbox, "gabinete@cm-castelodevide.example", "pt",
+                     "Confirmar a minha assinatura")
+    assert stat(page, live_server, "pt", 0) == before  # not before the mandate is checked
+    assert not listed(page, live_server, "pt", "Castelo de Vide")
+
+    verify_as_coordinator(browser, live_server, "pt", "Castelo de Vide", "Verificar")
+    mail = deliver(live_app, mailbox, "gabinete@cm-castelodevide.example")
+    assert "verifica" in mail["Subject"].lower()
+    assert stat(page, live_server, "pt", 0) == before + 1
+    assert listed(page, live_server, "pt", "Castelo de Vide")
+
+
+def test_delegate_signs_in_german_then_withdraws(page, browser, live_server, live_app, mailbox):
+    page.goto(f"{live_server}/de/sign")
+    page.locator("input[name=kind][value=delegate]").check()
+    page.locator("#mayor_name").fill("Belit Onay")
+    page.locator("#delegate_name").fill("Anja Ritschel")
+    page.locator("#delegate_role").fill("Wirtschafts- und Umweltdezernentin")
+    page.locator("#mandate").fill("Vollmacht des Oberbürgermeisters vom 3. Mai 2017.")
+    fill_common(page, "Hannover", "DE", "Anja Ritschel", "a.ritschel@hannover-stadt.example")
+    page.locator("form.sign-form button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/de/sign/sent")
+    own_page = confirm_by_email(page, live_app, mailbox, "a.ritschel@hannover-stadt.example",
+                                "de", "Unterschrift bestätigen")
+    verify_as_coordinator(browser, live_server, "de", "Hannover", "Anerkennen")
+    assert listed(page, live_server, "de", "Hannover")
+    before = stat(page, live_server, "de", 0)
+
+    page.goto(own_page)
+    screenshot(page, "my-signature-de")
+    page.locator("#understood").check()
+    page.locator(".danger-zone button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/de/signature/withdrawn")
+    assert not listed(page, live_server, "de", "Hannover")
+    assert stat(page, live_server, "de", 0) == before - 1
+    assert page.goto(own_page).status == 404
+
+
+def test_errors_are_explained_in_the_page_language_and_typing_is_kept(page, live_server):
+    page.goto(f"{live_server}/it/sign")
+    page.locator("input[name=kind][value=organisation]").check()
+    page.locator("#organisation_name").fill("x" * 150)
+    page.locator("#contact_email").fill("non-un-indirizzo")
+    page.locator("form.sign-form button[type=submit]").click()
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert summary.get_by_role("heading").inner_text() == "C’è un problema"
+    assert page.locator("#contact_email").input_value() == "non-un-indirizzo"
+
+
+@pytest.mark.parametrize("javascript", [False])
+def test_signing_works_without_javascript(browser, live_server, live_app, mailbox, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{live_server}/en/sign")
+    assert page.locator("#mayor_name").is_visible()  # every section shown, each says for whom
+    page.locator("input[name=kind][value=organisation]").check()
+    page.locator("#organisation_name").fill("No Script Cooperative")
+    page.locator("#organisation_type").select_option("citizens_group")
+    fill_common(page, "Ghent", "BE", "Noor Peeters", "noor@noscript.example")
+    page.locator("form.sign-form button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/en/sign/sent")
+    context.close()
