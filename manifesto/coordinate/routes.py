@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from .. import signing, texts
 from ..extensions import db
-from ..i18n import LANGUAGE_NAMES
 from ..models import Signature, SignatureStatus
 from ..security import coordinator_required
 from . import bp
@@ -130,6 +129,5 @@ def publish():
         "coordinate/publish.html",
         form=form,
         languages=languages,
-        language_names=LANGUAGE_NAMES,
         latest=latest,
     ), (400 if form.errors else 200)
