@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from flask_wtf import FlaskForm
 from wtforms import (
     SelectChoice,
@@ -26,7 +29,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from ..i18n import country_choices, current_language
 from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
@@ -97,6 +100,34 @@ def _web_address(form, field):
         field.data = "https://" + field.data
     if not _WEB_ADDRESS.match(field.data):
         raise ValidationError(_l("Enter a web address such as https://example.org."))
+
+
+@functools.lru_cache(maxsize=16)
+def _country_options(locale: str) -> str:
+    """The ~250 ``<option>`` elements of the country list, rendered once per language."""
+    with force_locale(locale):
+        placeholder = str(_l("Choose a country"))
+    options = [f'<option value="">{escape(placeholder)}</option>']
+    options += [f'<option value="{code}">{escape(name)}</option>'
+                for code, name in country_choices(locale)]
+    return "".join(options)
+
+
+class CountrySelect:
+    """A ``<select>`` of ISO 3166 countries; rendering 250 options per request through
+    WTForms' generic widget was the largest cost of showing the sign form."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        options = _country_options(current_language())
+        if field.data and field.data in VALID_COUNTRIES:
+            options = options.replace(
+                f'<option value="{field.data}">', f'<option selected value="{field.data}">', 1
+            )
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+VALID_COUNTRIES = frozenset(code for code, _name in country_choices("en"))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -181,7 +212,8 @@ class SignForm(FlaskForm):
     country = SelectField(
         _l("Country"),
         validators=[InputRequired(message=_l("Choose the country."))],
-        validate_choice=False,
+        validate_choice=False,  # checked by validate_country against ISO 3166
+        widget=CountrySelect(),
     )
     contact_name = StringField(
         _l("Your name"),
@@ -221,14 +253,8 @@ class SignForm(FlaskForm):
     version_number = HiddenField()
     ref = HiddenField()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
-            SelectChoice(code, name) for code, name in country_choices(current_language())
-        ]
-
     def validate_country(self, field):
-        if field.data and field.data not in dict(country_choices("en")):
+        if field.data and field.data not in VALID_COUNTRIES:
             raise ValidationError(_l("Choose the country from the list."))
 
     def validate_themes(self, field):
