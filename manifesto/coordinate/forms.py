@@ -7,11 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..sign.forms import PlainText
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from ..sign.forms import PlainText, strip
 
 
 class DecisionForm(FlaskForm):
@@ -21,7 +17,7 @@ class DecisionForm(FlaskForm):
 class RejectForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason, sent to the signatory in their language's e-mail"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Give the reason for the rejection.")),
             Length(max=1000, message=_l("Use at most %(max)d characters.")),
@@ -54,7 +50,7 @@ class PublishForm(FlaskForm):
                 f"text_{lang}",
                 TextAreaField(
                     lang,
-                    filters=[_strip],
+                    filters=[strip],
                     validators=[
                         InputRequired(message=_l("Enter the text in this language.")),
                         Length(max=100_000, message=_l("Use at most %(max)d characters.")),

@@ -40,7 +40,7 @@ from ..models import SignatoryKind
 _BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _strip(value):
+def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
@@ -130,6 +130,15 @@ class CountrySelect:
 VALID_COUNTRIES = frozenset(code for code, _name in country_choices("en"))
 
 
+def _email_validators():
+    return [
+        InputRequired(message=_l("Enter your e-mail address.")),
+        Length(max=254, message=_l("Use at most %(max)d characters.")),
+        Email(message=_l("Enter an e-mail address such as name@example.org."),
+              check_deliverability=False, granular_message=False),
+    ]
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -143,7 +152,7 @@ class SignForm(FlaskForm):
     )
     organisation_name = StringField(
         _l("Name of the organisation"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             RequiredFor(SignatoryKind.ORGANISATION,
                         message=_l("Enter the name of the organisation.")),
@@ -161,7 +170,7 @@ class SignForm(FlaskForm):
     )
     website = StringField(
         _l("Website (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=300, message=_l("Use at most %(max)d characters.")),
@@ -171,7 +180,7 @@ class SignForm(FlaskForm):
     )
     mayor_name = StringField(
         _l("The mayor's name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             RequiredFor(SignatoryKind.MAYOR, SignatoryKind.DELEGATE,
                         message=_l("Enter the mayor's name.")),
@@ -180,7 +189,7 @@ class SignForm(FlaskForm):
     )
     delegate_name = StringField(
         _l("Your name (the delegate)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's name.")),
             *_name(120),
@@ -188,7 +197,7 @@ class SignForm(FlaskForm):
     )
     delegate_role = StringField(
         _l("Your role"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's role.")),
             *_name(120),
@@ -196,7 +205,7 @@ class SignForm(FlaskForm):
     )
     mandate = TextAreaField(
         _l("Your mandate"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             RequiredFor(SignatoryKind.DELEGATE,
                         message=_l("Describe the mandate, or give a link to it.")),
@@ -206,7 +215,7 @@ class SignForm(FlaskForm):
     )
     city = StringField(
         _l("City"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message=_l("Enter the city.")), *_name(120)],
     )
     country = SelectField(
@@ -217,18 +226,13 @@ class SignForm(FlaskForm):
     )
     contact_name = StringField(
         _l("Your name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message=_l("Enter your name.")), *_name(120)],
     )
     contact_email = EmailField(
         _l("Your e-mail address"),
-        filters=[_strip],
-        validators=[
-            InputRequired(message=_l("Enter your e-mail address.")),
-            Length(max=254, message=_l("Use at most %(max)d characters.")),
-            Email(message=_l("Enter an e-mail address such as name@example.org."),
-                  check_deliverability=False, granular_message=False),
-        ],
+        filters=[strip],
+        validators=_email_validators(),
     )
     themes = MultiCheckboxField(
         _l("Themes you would prioritise (optional)"),
@@ -264,13 +268,8 @@ class SignForm(FlaskForm):
 class ResendForm(FlaskForm):
     email = EmailField(
         _l("Your e-mail address"),
-        filters=[_strip],
-        validators=[
-            InputRequired(message=_l("Enter your e-mail address.")),
-            Length(max=254, message=_l("Use at most %(max)d characters.")),
-            Email(message=_l("Enter an e-mail address such as name@example.org."),
-                  check_deliverability=False, granular_message=False),
-        ],
+        filters=[strip],
+        validators=_email_validators(),
     )
 
 
