@@ -54,6 +54,19 @@ def print_table(headers: list[str], rows: list[list]) -> None:
             click.echo("  ".join("-" * w for w in widths))
 
 
+def app_revision() -> str:
+    """The app's commit, with ``+dirty`` when app files differ from it: figures go with code."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "manifesto", "templates", "config.py",
+             "wsgi.py", "migrations"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 # --- CPU clocks from /proc ----------------------------------------------------------------------
 
 
@@ -179,14 +192,12 @@ class Database:
 
     def __init__(self, url: str | None, keep: bool = False, label: str = "bench"):
         self.keep = keep
-        self.instance = Path(tempfile.mkdtemp(prefix=f"manifesto-{label}-"))
         self.created_pg = None
         self.admin_url = None
+        self.url = None
         url = (url or "").strip()
         if url in ("", "sqlite"):
-            self.kind = "sqlite"
-            self.url = None  # the app's default: <instance>/manifesto.sqlite3
-            self.sqlalchemy_url = "sqlite:///" + str(self.instance / "manifesto.sqlite3")
+            self.kind = "sqlite"  # the app's default: <instance>/manifesto.sqlite3
         elif url.startswith("sqlite"):
             self.kind = "sqlite"
             self.url = self.sqlalchemy_url = url
@@ -206,6 +217,9 @@ class Database:
             self.sqlalchemy_url = "postgresql+psycopg://" + self.url.split("://", 1)[1]
         else:
             raise click.UsageError(f"unsupported database URL: {url}")
+        self.instance = Path(tempfile.mkdtemp(prefix=f"manifesto-{label}-"))
+        if self.kind == "sqlite" and self.url is None:
+            self.sqlalchemy_url = "sqlite:///" + str(self.instance / "manifesto.sqlite3")
 
     def __enter__(self) -> Database:
         if self.kind == "postgresql":
@@ -217,7 +231,9 @@ class Database:
                     _pg_execute(self.admin_url, f'CREATE DATABASE "{self.name}"')
                     self.created_pg = self.name
             except Exception as exc:  # psycopg.OperationalError and friends
-                raise click.ClickException(f"cannot reach PostgreSQL at {self.admin_url}: {exc}")
+                shutil.rmtree(self.instance, ignore_errors=True)
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise click.ClickException(f"cannot reach PostgreSQL at {self.admin_url}: {reason}")
         return self
 
     def __exit__(self, *exc) -> None:

@@ -392,9 +392,9 @@ def main(count: int, batch: int, reset: bool, seed: int | None, upgrade: bool,
             public = conn.scalar(sa.select(sa.func.count()).select_from(models.Signature)
                                  .where(models.Signature.public_since.is_not(None)))
 
-    rate = rows / load_seconds if load_seconds and rows else 0
-    click.echo(f"Inserted {rows} signatures + {rows} signatories + {themes_total} theme rows "
-               f"in {load_seconds:.1f} s ({rate:,.0f} signatures/s)")
+    if rows:
+        click.echo(f"Inserted {rows} signatures + {rows} signatories + {themes_total} theme rows "
+                   f"in {load_seconds:.1f} s ({rows / load_seconds:,.0f} signatures/s)")
     click.echo(f"Rebuilt {counters} counter rows in {rebuild_seconds:.1f} s"
                + (f"; ANALYZE {analyze_seconds:.1f} s" if analyze_seconds else ""))
     click.echo(f"The database now holds {total} signatures, {public} on the public list.")

@@ -20,7 +20,16 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DEFAULT_PG, Database, Server, ms, percentile, print_table  # noqa: E402
+from _common import (  # noqa: E402
+    DEFAULT_PG,
+    Database,
+    app_revision,
+    Server,
+    ms,
+    percentile,
+    print_table,
+    wait_for_quiet,
+)
 
 PAGES = (
     "/en/",
@@ -45,10 +54,15 @@ def _sizes(value: str) -> list[int]:
     return sizes
 
 
-def measure(port: int, path: str, requests: int, warmup: int) -> dict:
+def measure(port: int, path: str, requests: int, warmup: int, max_seconds: float) -> dict:
+    """Sequential GETs on one keep-alive connection; stops early (after at least 5 measured
+    requests) once ``max_seconds`` have passed, so that a slow page does not take forever."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     times, size = [], 0
+    started = time.perf_counter()
     for i in range(warmup + requests):
+        if len(times) >= 5 and time.perf_counter() - started > max_seconds:
+            break
         t0 = time.perf_counter()
         conn.request("GET", path)
         response = conn.getresponse()
@@ -61,7 +75,7 @@ def measure(port: int, path: str, requests: int, warmup: int) -> dict:
         size = len(body)
     conn.close()
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": max(times),
-            "bytes": size}
+            "bytes": size, "n": len(times)}
 
 
 @click.command()
@@ -73,14 +87,20 @@ def measure(port: int, path: str, requests: int, warmup: int) -> dict:
 @click.option("--requests", type=click.IntRange(5, 10_000), default=100, show_default=True,
               help="Measured requests per page and size.")
 @click.option("--warmup", type=click.IntRange(0, 1000), default=10, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--max-seconds", type=click.FloatRange(1, 3600), default=30, show_default=True,
+              help="Per page and size: stop measuring after this long (at least 5 requests).")
+@click.option("--workers", type=click.IntRange(1, 16), default=3, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Threads per worker; 1 means sync workers.")
 @click.option("--q", "q", default="energ", show_default=True,
               help="Search term for the q= page (found in many names).")
 @click.option("--q-none", default="xylophone", show_default=True,
               help="Search term found nowhere: the whole list is scanned.")
+@click.option("--quiet-wait", type=click.FloatRange(0, 3600), default=60, show_default=True,
+              help="Before each size, wait up to this long for the machine to be idle.")
 @click.option("--keep", is_flag=True, help="Keep the databases and instance folders.")
-def main(urls, sizes, requests, warmup, workers, threads, q, q_none, keep):
+def main(urls, sizes, requests, warmup, max_seconds, workers, threads, q, q_none, quiet_wait,
+         keep):
     """Latency (p50/p95) of the public pages at growing numbers of signatures."""
     sizes = _sizes(sizes)
     urls = urls or ("sqlite", DEFAULT_PG)
@@ -96,20 +116,22 @@ def main(urls, sizes, requests, warmup, workers, threads, q, q_none, keep):
                 database.load(size - loaded, "--seed", str(size))
                 load_s = time.perf_counter() - t0
                 loaded = size
+                wait_for_quiet(quiet_wait)
                 with Server(database, workers=workers, threads=threads,
                             worker_class="gthread" if threads > 1 else "sync",
                             extra_env={"OUTBOX_DELIVER_AFTER_REQUEST": "0"}) as server:
                     for path in pages:
-                        r = measure(server.port, path, requests, warmup)
+                        r = measure(server.port, path, requests, warmup, max_seconds)
                         rows.append([database.label.split(" ")[0], f"{size:,}", path, ms(r["p50"]),
-                                     ms(r["p95"]), ms(r["max"]), f"{r['bytes'] // 1024} KiB"])
+                                     ms(r["p95"]), ms(r["max"]), r["n"],
+                                     f"{r['bytes'] // 1024} KiB"])
                         click.echo(f"   {size:>9,}  {path:<45} p50 {ms(r['p50']):>7} ms  "
                                    f"p95 {ms(r['p95']):>7} ms")
                 click.echo(f"   (loading to {size:,} took {load_s:.0f} s)")
     click.echo()
     click.echo(f"Public pages, {requests} sequential requests each after {warmup} warm-up, "
-               f"gunicorn {workers}w x {threads}t (latency in ms)")
-    print_table(["database", "signatures", "page", "p50", "p95", "max", "size"], rows)
+               f"gunicorn {workers}w x {threads}t, app {app_revision()} (latency in ms)")
+    print_table(["database", "signatures", "page", "p50", "p95", "max", "n", "size"], rows)
 
 
 if __name__ == "__main__":

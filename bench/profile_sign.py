@@ -25,10 +25,66 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Database, percentile  # noqa: E402
+from _common import Database, app_revision, percentile  # noqa: E402
 
 HIDDEN = re.compile(r'<input[^>]*?name="(csrf_token|started|submission_key|version_number|ref)"'
                     r'[^>]*?value="([^"]*)"')
+
+
+class _Steps:
+    def __init__(self):
+        self.phase = None
+        self.totals = {"GET": {}, "POST": {}}
+
+
+def _instrument() -> _Steps:
+    """Wrap the main steps of the sign view to time them (bench only: patched in this process)."""
+    import flask.sessions
+    import flask.templating
+    import sqlalchemy.orm
+    from flask_wtf import csrf
+
+    from manifesto import abuse, counts, notify, signing, texts
+    from manifesto.sign import forms, routes
+
+    steps = _Steps()
+
+    def wrap(owner, name, label):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            if steps.phase is None:
+                return original(*args, **kwargs)
+            phase = steps.phase
+            t0 = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                bucket = steps.totals[phase]
+                bucket[label] = bucket.get(label, 0.0) + time.process_time() - t0
+
+        setattr(owner, name, timed)
+
+    wrap(flask.templating, "_render", "render_template (page or e-mail)")
+    wrap(forms.SignForm, "__init__", "SignForm() incl. form data parsing")
+    wrap(forms.SignForm, "validate_on_submit", "form.validate_on_submit (incl. CSRF check)")
+    wrap(routes, "_signed_version", "_signed_version (routes.py: texts.version/current_version)")
+    wrap(texts, "current_version", "  texts.current_version")
+    wrap(routes, "_referral", "_referral")
+    wrap(abuse, "sign_flags", "abuse.sign_flags (2 limiter hits)")
+    wrap(abuse, "form_started_stamp", "abuse.form_started_stamp")
+    wrap(signing, "submit", "signing.submit")
+    wrap(signing, "find_by_submission_key", "  find_by_submission_key")
+    wrap(signing, "find_duplicate", "  find_duplicate")
+    wrap(signing, "send_confirmation", "  send_confirmation (2 tokens + e-mail)")
+    wrap(notify, "_compose", "    notify._compose (e-mail render + outbox row)")
+    wrap(counts, "adjust", "  counts.adjust (upsert)")
+    wrap(sqlalchemy.orm.Session, "flush", "Session.flush (every flush, autoflush too)")
+    wrap(sqlalchemy.orm.Session, "commit", "Session.commit (incl. final flush)")
+    wrap(flask.sessions.SecureCookieSessionInterface, "open_session", "open_session (cookie)")
+    wrap(flask.sessions.SecureCookieSessionInterface, "save_session", "save_session (cookie)")
+    wrap(csrf, "generate_csrf", "flask_wtf generate_csrf")
+    return steps
 
 
 @click.command()
@@ -38,8 +94,11 @@ HIDDEN = re.compile(r'<input[^>]*?name="(csrf_token|started|submission_key|versi
 @click.option("--preload", type=click.IntRange(0, 5_000_000), default=0, show_default=True)
 @click.option("--cprofile", "top", type=click.IntRange(0, 200), default=0,
               help="Also print the TOP functions by cumulative and by own time.")
+@click.option("--breakdown", is_flag=True,
+              help="Also time the main steps of each request (CPU ms per request, nested steps "
+                   "are included in their parents).")
 @click.option("--keep", is_flag=True)
-def main(database_url, count, preload, top, keep):
+def main(database_url, count, preload, top, breakdown, keep):
     """Measure the app's CPU per GET /<lang>/sign and per POST, in one process."""
     import os
 
@@ -58,12 +117,15 @@ def main(database_url, count, preload, top, keep):
         countries = sorted(set(re.findall(r'<option value="([A-Z]{2})"', page)))
         gets, posts, walls = [], [], []
         profiler = cProfile.Profile() if top else None
+        steps = _instrument() if breakdown else None
 
         def one(n: int, record: bool) -> None:
             lang = rng.choice(("en", "fr", "de", "it", "pt", "ru", "es"))
             c0, w0 = time.process_time(), time.perf_counter()
             if record and profiler:
                 profiler.enable()
+            if steps is not None:
+                steps.phase = "GET" if record else None
             response = client.get(f"/{lang}/sign")
             if record and profiler:
                 profiler.disable()
@@ -81,7 +143,11 @@ def main(database_url, count, preload, top, keep):
             c2 = time.process_time()
             if record and profiler:
                 profiler.enable()
+            if steps is not None:
+                steps.phase = "POST" if record else None
             response = client.post(f"/{lang}/sign", data=data)
+            if steps is not None:
+                steps.phase = None
             if record and profiler:
                 profiler.disable()
             c3, w3 = time.process_time(), time.perf_counter()
@@ -99,7 +165,8 @@ def main(database_url, count, preload, top, keep):
 
     get_ms = 1000 * sum(gets) / len(gets)
     post_ms = 1000 * sum(posts) / len(posts)
-    click.echo(f"{database.label}, preload {preload}, {count} signatures, CPU per request "
+    click.echo(f"{database.label}, preload {preload}, {count} signatures, app {app_revision()}, "
+               f"CPU per request "
                f"(test client overhead included, HTML parsing by the bench excluded):")
     click.echo(f"  GET  /<lang>/sign  mean {get_ms:5.2f} ms  p50 {1000 * percentile(gets, 50):5.2f}"
                f"  p95 {1000 * percentile(gets, 95):5.2f}")
@@ -107,6 +174,11 @@ def main(database_url, count, preload, top, keep):
                f"  p95 {1000 * percentile(posts, 95):5.2f}")
     click.echo(f"  one signature      {get_ms + post_ms:5.2f} ms CPU -> at most "
                f"{2000 / (get_ms + post_ms):.0f} signatures/s on 2 cores with nothing else running")
+    if steps is not None:
+        for phase in ("GET", "POST"):
+            click.echo(f"  steps of {phase} (CPU ms per request):")
+            for label, total in sorted(steps.totals[phase].items(), key=lambda kv: -kv[1]):
+                click.echo(f"    {1000 * total / count:6.2f}  {label}")
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)

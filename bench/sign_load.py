@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     CpuMeter,
+    app_revision,
     wait_for_quiet,
     Database,
     Server,
@@ -96,7 +97,7 @@ def _form_body(rng: random.Random, hidden: dict[str, str], countries: list[str],
 
 
 def _client(port: int, countries: list[str], warm_at: float, end_at: float, seed: int,
-            results: list, errors: Counter, lock: threading.Lock) -> None:
+            results: list, errors: Counter, lock: threading.Lock, follow: bool) -> None:
     """One visitor after another on one keep-alive connection with one cookie session."""
     rng = random.Random(seed)
     tag = secrets.token_hex(3)
@@ -133,6 +134,15 @@ def _client(port: int, countries: list[str], warm_at: float, end_at: float, seed
             location = response.getheader("Location") or ""
             if response.status != 303 or not location.endswith(f"/{lang}/sign/sent"):
                 raise RuntimeError(f"POST {response.status}")
+            if follow:  # as a browser would: GET the "check your e-mail" page
+                conn.request("GET", urllib.parse.urlsplit(location).path,
+                             headers={"Cookie": cookie or ""})
+                response = conn.getresponse()
+                response.read()
+                cookie = _session_cookie(response, cookie)
+                if response.status != 200:
+                    raise RuntimeError(f"GET sent {response.status}")
+                t2 = time.monotonic()
             local.append((t2, t2 - t0, t2 - t1, True))
         except Exception as exc:  # counted, then a fresh connection and session
             t2 = time.monotonic()
@@ -148,12 +158,12 @@ def _client(port: int, countries: list[str], warm_at: float, end_at: float, seed
         results.extend(local)
 
 
-def _generator_process(port, countries, warm_at, end_at, clients, seed, queue) -> None:
+def _generator_process(port, countries, warm_at, end_at, clients, seed, queue, follow) -> None:
     """A load-generator process: ``clients`` threads; reports results and its own CPU time."""
     results, errors, lock = [], Counter(), threading.Lock()
     threads = [
         threading.Thread(target=_client, args=(port, countries, warm_at, end_at, seed * 1000 + i,
-                                               results, errors, lock), daemon=True)
+                                               results, errors, lock, follow), daemon=True)
         for i in range(clients)
     ]
     for t in threads:
@@ -231,7 +241,7 @@ def _verify(database: Database, before: dict[str, int], accepted: int) -> dict:
 
 def run_one(database: Database, workers: int, threads: int, worker_class: str, clients: int,
             procs: int, duration: float, warmup: float, server_env: dict[str, str],
-            profile_dir: Path | None = None, quiet_wait: float = 0) -> dict:
+            profile_dir: Path | None = None, quiet_wait: float = 0, follow: bool = False) -> dict:
     before = _db_state(database)
     if quiet_wait:
         busy = wait_for_quiet(quiet_wait)
@@ -247,7 +257,7 @@ def run_one(database: Database, workers: int, threads: int, worker_class: str, c
         share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
         children = [ctx.Process(target=_generator_process,
                                 args=(server.port, countries, warm_at, end_at, share[i],
-                                      secrets.randbits(20), queue))
+                                      secrets.randbits(20), queue, follow))
                     for i in range(procs)]
         for child in children:
             child.start()
@@ -377,12 +387,13 @@ def _ints(value: str) -> list[int]:
 @click.option("--database-url", default="sqlite", show_default=True,
               help="sqlite (a temporary file), sqlite:///path, or postgresql://user@host:port/[db] "
                    "(no db name: a throwaway database, dropped afterwards).")
-@click.option("--workers", default="2", show_default=True, help="gunicorn workers (comma list).")
-@click.option("--threads", default="4", show_default=True,
-              help="Threads per worker (comma list); 1 means sync workers.")
+@click.option("--workers", default="3", show_default=True, help="gunicorn workers (comma list).")
+@click.option("--threads", default="1", show_default=True,
+              help="Threads per worker (comma list); 1 means sync workers (measured best here: "
+                   "the app is CPU-bound, threads only add GIL and SQLite lock waits).")
 @click.option("--worker-class", type=click.Choice(["auto", "sync", "gthread"]), default="auto",
               show_default=True, help="auto: sync for 1 thread, gthread for more.")
-@click.option("--clients", default="8", show_default=True, help="Concurrent clients (comma list).")
+@click.option("--clients", default="4", show_default=True, help="Concurrent clients (comma list).")
 @click.option("--procs", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Load-generator processes the clients are spread over.")
 @click.option("--duration", type=click.FloatRange(1, 600), default=20, show_default=True,
@@ -400,9 +411,12 @@ def _ints(value: str) -> list[int]:
 @click.option("--quiet-wait", type=click.FloatRange(0, 3600), default=60, show_default=True,
               help="Before each run, wait up to this many seconds for the machine to be idle "
                    "(other jobs under 0.3 cores); 0 to start at once.")
+@click.option("--follow", is_flag=True,
+              help="Also GET the page the 303 points to, as a browser would (counted in the "
+                   "signature's latency; 'POST' latency then includes it too).")
 @click.option("--keep", is_flag=True, help="Keep the database and the instance folder.")
 def main(database_url, workers, threads, worker_class, clients, procs, duration, warmup, preload,
-         rate_limits, profile_dir, quiet_wait, keep):
+         rate_limits, profile_dir, quiet_wait, follow, keep):
     """Load-test the sign form (GET + POST + 303) over HTTP against gunicorn."""
     workers_list, threads_list, clients_list = _ints(workers), _ints(threads), _ints(clients)
     server_env = {"SIGN_MIN_SECONDS": "0", "OUTBOX_DELIVER_AFTER_REQUEST": "0"}
@@ -422,7 +436,7 @@ def main(database_url, workers, threads, worker_class, clients, procs, duration,
                                f"{warmup:.0f}+{duration:.0f} s ...")
                     r = run_one(database, w, t, kind, c, procs, duration, warmup, server_env,
                                 profile_dir / f"{w}w{t}t{c}c" if profile_dir else None,
-                                quiet_wait)
+                                quiet_wait, follow)
                     results.append(r)
                     chk = r["check"]
                     rows.append([
@@ -441,8 +455,9 @@ def main(database_url, workers, threads, worker_class, clients, procs, duration,
                                f"{chk['flagged']} flagged, counters "
                                f"{'agree' if chk['counters_ok'] else 'DRIFT'}")
         click.echo()
-        click.echo(f"Sign flow on {database.label}, preload {preload}, {duration:.0f} s measured "
-                   f"(latency in ms; 'cores' = CPU seconds per second)")
+        click.echo(f"Sign flow{' (following the 303)' if follow else ''} on {database.label}, "
+                   f"preload {preload}, {duration:.0f} s measured, "
+                   f"app {app_revision()} (latency in ms; 'cores' = CPU seconds per second)")
         print_table(
             ["server", "clients", "sig/s", "p50", "p95", "p99", "POST p50", "POST p95", "errors",
              "app cores", "app ms/sig", "pg cores", "loadgen cores", "other cores", "db check"],
