@@ -79,10 +79,15 @@ def country_name(code: str | None, locale: str | None = None) -> str:
     """The country's name in the page's language (Babel's CLDR data), or the code if unknown."""
     if not code:
         return ""
+    return _territories(locale or current_language()).get(code.upper(), code.upper())
+
+
+@functools.lru_cache(maxsize=16)
+def _territories(locale: str) -> dict[str, str]:
+    """CLDR territory names for one locale; parsed once, as pages name hundreds of countries."""
     from babel import Locale
 
-    loc = Locale.parse(locale or current_language())
-    return loc.territories.get(code.upper(), code.upper())
+    return dict(Locale.parse(locale).territories)
 
 
 def language_name(code: str) -> str:
@@ -104,9 +109,7 @@ NOT_ISO_3166 = frozenset(
 @functools.lru_cache(maxsize=16)
 def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     """ISO 3166-1 countries as (code, name in ``locale``), sorted as a reader of it expects."""
-    from babel import Locale
-
-    names = Locale.parse(locale).territories
+    names = _territories(locale)
     codes = [c for c in names if len(c) == 2 and c.isalpha() and c not in NOT_ISO_3166]
 
     def key(code: str) -> str:
@@ -114,6 +117,16 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
         return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
     return tuple((code, names[code]) for code in sorted(codes, key=key))
+
+
+def is_iso_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 code the country lists offer."""
+    return code in _iso_codes()
+
+
+@functools.lru_cache(maxsize=1)
+def _iso_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in country_choices("en"))
 
 
 def init_app(app: Flask) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from . import counts, notify
+from .counts import MAYOR_KINDS
 from .emails import canonical_email
 from .extensions import db
 from .models import (
@@ -37,7 +38,6 @@ from .models import (
 CONFIRM_TOKEN_LIFETIME = timedelta(days=7)
 MAX_SIGNER_EMAILS = 5  # per signature: the first message, new links, "you already signed"
 LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
-MAYOR_KINDS = (SignatoryKind.MAYOR, SignatoryKind.DELEGATE)
 # Bots: no e-mail goes to the address they typed until a coordinator clears the flag.
 SILENT_FLAGS = frozenset({"honeypot"})
 

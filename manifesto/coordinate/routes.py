@@ -14,7 +14,6 @@ from . import bp
 from .forms import DecisionForm, PublishForm, RejectForm
 
 
-
 def _flag_label(reason: str) -> str:
     labels = {
         "honeypot": _("Filled in the field hidden from people"),
@@ -40,7 +39,6 @@ def review(reject_form: RejectForm | None = None, reject_for: int | None = None)
         "coordinate/review.html",
         mandates=mandates,
         flagged=flagged,
-        decision_form=DecisionForm(),
         reject_forms=reject_forms,
         reject_for=reject_for,
         same_city=signing.same_city_signatures,

@@ -14,13 +14,14 @@ from ..campaign import (
 )
 from ..counts import counts_by_country, counts_by_kind_and_country, public_counts
 from ..extensions import db
-from ..i18n import country_choices, country_name, current_language
+from ..i18n import country_choices, country_name, current_language, is_iso_country
 from ..models import Signatory, SignatoryKind, SignatoryTheme, Signature, Theme
 from ..signing import fold
 from . import bp
 
 PER_PAGE = 50
 MAX_PAGE = 2000
+
 
 @bp.get("/")
 def home():
@@ -88,16 +89,13 @@ def _filters() -> dict[str, str]:
         "q": " ".join(args.get("q", "").split())[:100],
     }
     allowed = {
-        "kind": {k.value for k in SignatoryKind},
-        "country": dict(country_choices("en")),
-        "theme": {t.value for t in Theme},
-        "language": set(current_app.config["LANGUAGES"]),
+        "kind": lambda v: v in {k.value for k in SignatoryKind},
+        "country": is_iso_country,
+        "theme": lambda v: v in {t.value for t in Theme},
+        "language": lambda v: v in current_app.config["LANGUAGES"],
+        "q": bool,
     }
-    return {
-        name: value
-        for name, value in chosen.items()
-        if value and (name == "q" or value in allowed[name])
-    }
+    return {name: value for name, value in chosen.items() if value and allowed[name](value)}
 
 
 @bp.get("/signatories")
@@ -147,4 +145,3 @@ def signatories():
         by_country=table,
         countries=country_choices(language),
     )
-

@@ -31,7 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
-from ..i18n import country_choices, current_language
+from ..i18n import country_choices, current_language, is_iso_country
 from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
 from ..models import SignatoryKind
 
@@ -120,14 +120,11 @@ class CountrySelect:
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         options = _country_options(current_language())
-        if field.data and field.data in VALID_COUNTRIES:
+        if field.data and is_iso_country(field.data):
             options = options.replace(
                 f'<option value="{field.data}">', f'<option selected value="{field.data}">', 1
             )
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
-
-
-VALID_COUNTRIES = frozenset(code for code, _name in country_choices("en"))
 
 
 def _email_validators():
@@ -258,7 +255,7 @@ class SignForm(FlaskForm):
     ref = HiddenField()
 
     def validate_country(self, field):
-        if field.data and field.data not in VALID_COUNTRIES:
+        if field.data and not is_iso_country(field.data):
             raise ValidationError(_l("Choose the country from the list."))
 
     def validate_themes(self, field):

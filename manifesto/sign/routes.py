@@ -46,10 +46,6 @@ def private_pages(response: Response) -> Response:
     return response
 
 
-def _private(body, status: int = 200) -> Response:
-    return Response(body, status=status) if isinstance(body, str) else body
-
-
 def _signed_version(form: SignForm):
     """The version the person read (from the form), else the current one."""
     language = current_language()
@@ -132,7 +128,7 @@ def sign():
 def sent():
     address = session.get("sign_sent_to")
     form = ResendForm(email=address) if address else ResendForm()
-    return _private(render_template("sign/sent.html", address=address, form=form))
+    return render_template("sign/sent.html", address=address, form=form)
 
 
 @bp.post("/sign/resend")
@@ -150,7 +146,7 @@ def resend():
         )
         session["sign_sent_to"] = form.email.data
         return redirect(url_for("sign.sent"), code=303)
-    return _private(render_template("sign/sent.html", address=None, form=form), 400)
+    return render_template("sign/sent.html", address=None, form=form), 400
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -167,12 +163,9 @@ def confirm(token: str):
     else:
         result, _token = signing.check_confirm_token(token)
     if result == signing.ConfirmResult.CONFIRMED:  # GET with a good link: show the button
-        return _private(render_template("sign/confirm.html", form=form))
+        return render_template("sign/confirm.html", form=form)
     status = 200 if result == signing.ConfirmResult.ALREADY else 404
-    return _private(
-        render_template("sign/link_problem.html", problem=result.value, form=ResendForm()),
-        status,
-    )
+    return render_template("sign/link_problem.html", problem=result.value, form=ResendForm()), status
 
 
 def _signature_or_404(token: str):
@@ -182,25 +175,26 @@ def _signature_or_404(token: str):
     return signature
 
 
+def _my_page(signature, token: str, form: WithdrawForm) -> str:
+    return render_template(
+        "sign/my_signature.html",
+        signature=signature,
+        signatory=signature.signatory,
+        token=token,
+        form=form,
+    )
+
+
 @bp.get("/signature/<token>")
 def my_signature(token: str):
-    signature = _signature_or_404(token)
-    return _private(
-        render_template(
-            "sign/my_signature.html",
-            signature=signature,
-            signatory=signature.signatory,
-            token=token,
-            form=WithdrawForm(),
-        )
-    )
+    return _my_page(_signature_or_404(token), token, WithdrawForm())
 
 
 @bp.get("/signature/<token>/data.json")
 def my_data(token: str):
     signature = _signature_or_404(token)
     body = json.dumps(signing.export(signature), ensure_ascii=False, indent=2)
-    response = _private(Response(body, mimetype="application/json"))
+    response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="manifesto-signature.json"'
     return response
 
@@ -210,16 +204,7 @@ def withdraw(token: str):
     signature = _signature_or_404(token)
     form = WithdrawForm()
     if not form.validate_on_submit():
-        return _private(
-            render_template(
-                "sign/my_signature.html",
-                signature=signature,
-                signatory=signature.signatory,
-                token=token,
-                form=form,
-            ),
-            400,
-        )
+        return _my_page(signature, token, form), 400
     signing.withdraw(signature)
     db.session.commit()
     return redirect(url_for("sign.withdrawn"), code=303)
@@ -227,4 +212,4 @@ def withdraw(token: str):
 
 @bp.get("/signature/withdrawn")
 def withdrawn():
-    return _private(render_template("sign/withdrawn.html"))
+    return render_template("sign/withdrawn.html")
