@@ -324,7 +324,7 @@ def start_py_spy(server: Server, duration: float, folder: Path) -> list:
     procs = []
     for pid in server.all_pids()[1:]:  # the workers, not the master
         procs.append(subprocess.Popen(
-            [spy, "record", "--pid", str(pid), "--duration", str(int(duration)), "--rate", "250",
+            [spy, "record", "--pid", str(pid), "--duration", str(int(duration)), "--rate", "250", "--idle",
              "--format", "raw", "--nonblocking", "--output", str(folder / f"worker-{pid}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs

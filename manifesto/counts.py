@@ -10,6 +10,7 @@ The code that changes a signature's status calls ``adjust`` in the same transact
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -70,16 +71,23 @@ def is_counted(kind: SignatoryKind, status: SignatureStatus) -> bool:
     return status == SignatureStatus.VERIFIED
 
 
+@functools.cache
+def _upsert(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT DO UPDATE count = count + :delta, built once per dialect."""
+    table = SignatureCount.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_update(
+        index_elements=["kind", "status", "country"],
+        set_={"count": table.c.count + sa.bindparam("delta", type_=sa.Integer)},
+    )
+
+
 def adjust(kind: SignatoryKind, status: SignatureStatus, country: str, delta: int) -> None:
     """Add ``delta`` to one counter, creating it if needed, atomically on both databases."""
-    values = {"kind": kind, "status": status, "country": country, "count": delta}
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(SignatureCount).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["kind", "status", "country"],
-        set_={"count": SignatureCount.count + delta},
+    db.session.connection().execute(
+        _upsert(db.engine.dialect.name),
+        {"kind": kind, "status": status, "country": country, "count": delta, "delta": delta},
     )
-    db.session.execute(statement)
 
 
 def _grouped_rows() -> dict[tuple, int]:

@@ -6,6 +6,8 @@ Every message carries the link to the signatory's own page. Nothing here sends a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -15,10 +17,33 @@ from .i18n import country_name
 from .models import Signature, SignatoryKind
 
 
-def _compose(kind: str, signature: Signature, language: str, subject_fn, **context) -> None:
-    address = signature.signatory.contact_email
+@dataclass(frozen=True)
+class Message:
+    """One e-mail, rendered and ready for the outbox."""
+
+    kind: str
+    to_address: str
+    subject: str
+    body_text: str
+    language: str
+
+    def queue(self, signature_id: int) -> None:
+        outbox.enqueue(
+            kind=self.kind,
+            to_address=self.to_address,
+            subject=self.subject,
+            body_text=self.body_text,
+            language=self.language,
+            signature_id=signature_id,
+        )
+
+
+def _message(kind: str, who, language: str, subject_fn, **context) -> Message | None:
+    """E-mail ``kind`` for ``who`` (a Signatory, or the SignRequest that creates one), or None
+    if there is no address to write to (a withdrawn signature)."""
+    address = who.contact_email
     if not address:
-        return
+        return None
     with force_locale(language):
         context.setdefault("manage_url", None)
         if context.get("manage_token"):
@@ -30,37 +55,34 @@ def _compose(kind: str, signature: Signature, language: str, subject_fn, **conte
             )
         body = render_template(
             f"email/{kind}.txt",
-            signature=signature,
-            signatory=signature.signatory,
-            public_name=public_name(signature),
-            country=country_name(signature.signatory.country, language),
+            signatory=who,
+            public_name=public_name(who),
+            country=country_name(who.country, language),
             site_name=current_app.config["SITE_NAME"],
             contact_email=current_app.config["CONTACT_EMAIL"],
             **context,
         )
         subject = subject_fn()
-    outbox.enqueue(
-        kind=kind,
-        to_address=address,
-        subject=subject,
-        body_text=body,
-        language=language,
-        signature_id=signature.id,
-    )
+    return Message(kind, address, subject, body, language)
 
 
-def public_name(signature: Signature) -> str:
-    who = signature.signatory
+def _queue(message: Message | None, signature_id: int) -> None:
+    if message is not None:
+        message.queue(signature_id)
+
+
+def public_name(who) -> str:
     if who.kind == SignatoryKind.ORGANISATION:
         return who.organisation_name or ""
     return who.city
 
 
-def confirm(signature: Signature, confirm_token: str, manage_token: str, language: str) -> None:
+def confirm(who, confirm_token: str, manage_token: str, language: str) -> Message | None:
+    """The confirmation e-mail; the caller queues it once the signature has its id."""
     confirm_url = url_for("sign.confirm", lang_code=language, token=confirm_token, _external=True)
-    _compose(
+    return _message(
         "confirm",
-        signature,
+        who,
         language,
         lambda: _("Please confirm your signature of the Inclusive Smart Cities Manifesto"),
         confirm_url=confirm_url,
@@ -69,30 +91,40 @@ def confirm(signature: Signature, confirm_token: str, manage_token: str, languag
 
 
 def already_signed(signature: Signature, manage_token: str, language: str) -> None:
-    _compose(
-        "already_signed",
-        signature,
-        language,
-        lambda: _("You have already signed the Inclusive Smart Cities Manifesto"),
-        manage_token=manage_token,
+    _queue(
+        _message(
+            "already_signed",
+            signature.signatory,
+            language,
+            lambda: _("You have already signed the Inclusive Smart Cities Manifesto"),
+            manage_token=manage_token,
+            signature=signature,
+        ),
+        signature.id,
     )
 
 
 def verified(signature: Signature, manage_token: str) -> None:
-    _compose(
-        "verified",
-        signature,
-        signature.language,
-        lambda: _("Your signature of the Manifesto has been verified"),
-        manage_token=manage_token,
+    _queue(
+        _message(
+            "verified",
+            signature.signatory,
+            signature.language,
+            lambda: _("Your signature of the Manifesto has been verified"),
+            manage_token=manage_token,
+        ),
+        signature.id,
     )
 
 
 def rejected(signature: Signature, reason: str) -> None:
-    _compose(
-        "rejected",
-        signature,
-        signature.language,
-        lambda: _("Your signature of the Manifesto could not be verified"),
-        reason=reason,
+    _queue(
+        _message(
+            "rejected",
+            signature.signatory,
+            signature.language,
+            lambda: _("Your signature of the Manifesto could not be verified"),
+            reason=reason,
+        ),
+        signature.id,
     )

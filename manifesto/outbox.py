@@ -46,6 +46,9 @@ def _message_domain() -> str:
     return domain or "manifesto.invalid"
 
 
+_INSERT_MESSAGE = sa.insert(OutboxMessage.__table__)
+
+
 def enqueue(
     *,
     kind: str,
@@ -54,21 +57,27 @@ def enqueue(
     body_text: str,
     language: str,
     signature_id: int | None = None,
-) -> OutboxMessage:
-    """Add one message to the outbox in the current transaction (the caller commits)."""
-    message = OutboxMessage(
-        kind=kind,
-        to_address=to_address,
-        subject=subject,
-        body_text=body_text,
-        language=language,
-        signature_id=signature_id,
-        message_id=f"<{uuid.uuid4().hex}@{_message_domain()}>",
-    )
-    db.session.add(message)
+) -> int:
+    """Add one message to the outbox in the current transaction (the caller commits).
+
+    A Core insert on the session's connection: it goes in at once, in the same transaction
+    as the change that caused it. Returns the new row's id.
+    """
+    message_id = db.session.connection().execute(
+        _INSERT_MESSAGE,
+        {
+            "kind": kind,
+            "to_address": to_address,
+            "subject": subject,
+            "body_text": body_text,
+            "language": language,
+            "signature_id": signature_id,
+            "message_id": f"<{uuid.uuid4().hex}@{_message_domain()}>",
+        },
+    ).inserted_primary_key[0]
     if has_request_context():
         g.outbox_enqueued = True
-    return message
+    return message_id
 
 
 # --- Messages -------------------------------------------------------------------------------

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -68,6 +72,7 @@ def publish_version(texts: dict[str, str], published_by: User | None = None) -> 
             )
         )
     db.session.flush()
+    current_app.extensions.pop(_CURRENT_NUMBERS, None)
     return number
 
 
@@ -86,6 +91,51 @@ def current_version(language: str) -> ManifestoVersion | None:
         .order_by(ManifestoVersion.number.desc())
         .limit(1)
     )
+
+
+# What the sign form needs of a version. Published versions never change, so these are kept
+# per app; the current number is re-read after at most CURRENT_NUMBER_TTL seconds (at once in
+# the process that publishes), and the form says which version it signs, so a page shown in
+# between is still honest about what is signed.
+CURRENT_NUMBER_TTL = 2.0
+_CURRENT_NUMBERS = "manifesto_current_version_numbers"
+_VERSION_REFS = "manifesto_version_refs"
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    id: int
+    number: int
+    language: str
+    sha256: str
+    published_at: datetime
+
+
+def current_version_number(language: str) -> int | None:
+    numbers = current_app.extensions.setdefault(_CURRENT_NUMBERS, {})
+    now = time.monotonic()
+    cached = numbers.get(language)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    number = db.session.scalar(
+        sa.select(sa.func.max(ManifestoVersion.number)).where(ManifestoVersion.language == language)
+    )
+    if number is not None:
+        numbers[language] = (number, now + CURRENT_NUMBER_TTL)
+    return number
+
+
+def signable_version(language: str, number: int | None = None) -> VersionRef | None:
+    """Version ``number`` in ``language`` if it exists, else the current one."""
+    refs = current_app.extensions.setdefault(_VERSION_REFS, {})
+    if number and (language, number) in refs:
+        return refs[(language, number)]
+    row = (version(language, number) if number else None) or current_version(language)
+    if row is None:
+        return None
+    ref = VersionRef(row.id, row.number, row.language, row.sha256, row.published_at)
+    refs[(language, row.number)] = ref
+    return ref
 
 
 def version(language: str, number: int) -> ManifestoVersion | None:

@@ -95,7 +95,7 @@ def queue(count: int = 1, **fields) -> list[OutboxMessage]:
                   "language": "en", **fields}
         rows.append(enqueue(**values))
     db.session.commit()
-    return rows
+    return [db.session.get(OutboxMessage, row_id) for row_id in rows]
 
 
 def test_a_queued_message_goes_out_over_smtp_with_its_headers(make_app, smtp_server):

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..sign.forms import PlainText, strip
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Verify or clear a flag: the CSRF token is all it needs."""
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(
         _l("Reason, sent to the signatory in their language's e-mail"),
         filters=[strip],
@@ -31,7 +31,7 @@ def _manifesto_text(form, field):
         raise ValidationError(_l("Start the text with its title on a line beginning with '# '."))
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     """One text per language, all published together as the next version."""
 
     confirm = BooleanField(

@@ -9,7 +9,7 @@ import unicodedata
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import (
     SelectChoice,
     BooleanField,
@@ -141,7 +141,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     kind = RadioField(
         _l("Who is signing?"),
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
@@ -262,7 +262,7 @@ class SignForm(FlaskForm):
         field.data = list(dict.fromkeys(field.data or []))
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     email = EmailField(
         _l("Your e-mail address"),
         filters=[strip],
@@ -270,11 +270,11 @@ class ResendForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: the button that confirms."""
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     understood = BooleanField(
         _l("I understand: our signature is removed from the lists and counts, and our contact "
            "details are erased. This cannot be undone."),

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from .. import abuse, signing, texts
@@ -46,16 +48,13 @@ def private_pages(response: Response) -> Response:
     return response
 
 
-def _signed_version(form: SignForm):
+def _signed_version(form: SignForm) -> texts.VersionRef | None:
     """The version the person read (from the form), else the current one."""
-    language = current_language()
     try:
         number = int(form.version_number.data or 0)
     except (TypeError, ValueError):
         number = 0
-    return (texts.version(language, number) if number else None) or texts.current_version(
-        language
-    )
+    return texts.signable_version(current_language(), number if 0 < number < 2**31 else None)
 
 
 def _referral(code: str | None) -> int | None:
@@ -66,15 +65,59 @@ def _referral(code: str | None) -> int | None:
     )
 
 
+# The blank sign form is the same page for every visitor of one language, except for three
+# hidden values. It is rendered once per language, version and query string with placeholders,
+# and each GET fills them in: rendering the whole form was most of the CPU a signature cost.
+_BLANK_FORMS_MAX = 256
+_PLACEHOLDERS = {
+    name: f"placeholder{name}{secrets.token_hex(8)}"
+    for name in ("csrf", "started", "key")
+}
+
+
+def _blank_form_key() -> tuple | None:
+    """The cache key of this GET's page, or None if the page must be rendered afresh."""
+    args = request.args
+    if "_user_id" in session or "_flashes" in session:
+        return None  # the header shows the account; a message is waiting
+    if not set(args) <= {"kind", "ref"} or any(len(v) > 32 for v in args.values()):
+        return None
+    number = texts.current_version_number(current_language())
+    if number is None:
+        return None
+    return (request.host_url, current_language(), number, request.query_string)
+
+
+def _fill_blank_form(page: str) -> str:
+    return (
+        page.replace(_PLACEHOLDERS["csrf"], generate_csrf(), 1)
+        .replace(_PLACEHOLDERS["started"], abuse.form_started_stamp(), 1)
+        .replace(_PLACEHOLDERS["key"], secrets.token_urlsafe(24), 1)
+    )
+
+
 @bp.route("/sign", methods=["GET", "POST"])
 def sign():
+    cache_key = _blank_form_key() if request.method == "GET" else None
+    blank_forms = current_app.extensions.setdefault("manifesto_blank_sign_forms", {})
+    if cache_key is not None and cache_key in blank_forms:
+        return _fill_blank_form(blank_forms[cache_key])
     form = SignForm()
-    version = _signed_version(form)
+    if cache_key is not None:
+        version = texts.signable_version(current_language(), cache_key[2])
+    else:
+        version = _signed_version(form)
     if version is None:
         abort(404)
     if request.method == "GET":
-        form.started.data = abuse.form_started_stamp()
-        form.submission_key.data = secrets.token_urlsafe(24)
+        if cache_key is not None:
+            if "csrf_token" in form:  # (tests may switch CSRF off)
+                form.csrf_token.current_token = _PLACEHOLDERS["csrf"]
+            form.started.data = _PLACEHOLDERS["started"]
+            form.submission_key.data = _PLACEHOLDERS["key"]
+        else:
+            form.started.data = abuse.form_started_stamp()
+            form.submission_key.data = secrets.token_urlsafe(24)
         form.version_number.data = str(version.number)
         form.ref.data = (request.args.get("ref") or "")[:32]
         if request.args.get("kind") in {k.value for k in SignatoryKind}:
@@ -113,15 +156,17 @@ def sign():
         except IntegrityError:
             # The same form posted twice at once: the other request recorded it.
             db.session.rollback()
-            if signing.find_by_submission_key(key) is None:
+            if signing.submission_key_taken(key) is None:
                 raise
         session["sign_sent_to"] = form.contact_email.data
         return redirect(url_for("sign.sent"), code=303)
-    return render_template(
-        "sign/form.html",
-        form=form,
-        version=version,
-    )
+    page = render_template("sign/form.html", form=form, version=version)
+    if cache_key is not None:
+        if len(blank_forms) >= _BLANK_FORMS_MAX:
+            blank_forms.clear()
+        blank_forms[cache_key] = page
+        page = _fill_blank_form(page)
+    return page
 
 
 @bp.get("/sign/sent")
@@ -155,7 +200,7 @@ def confirm(token: str):
     if request.method == "POST" and form.validate_on_submit():
         result, signature = signing.confirm(token)
         if result == signing.ConfirmResult.CONFIRMED:
-            manage = signing.new_token(signature, signing.TokenPurpose.MANAGE)
+            manage = signing.new_token(signature.id, signing.TokenPurpose.MANAGE)
             db.session.commit()
             flash(_("Thank you: your signature is confirmed."), "success")
             return redirect(url_for("sign.my_signature", token=manage), code=303)

@@ -397,3 +397,33 @@ def test_signatories_filters_search_and_pagination(client, site):
     nothing = client.get("/en/signatories?q=zzzz").get_data(as_text=True)
     assert "No listed signatory matches your choice." in nothing
     assert client.get("/en/signatories?country=<b>&page=-1").status_code == 200
+
+
+def test_the_blank_form_is_reused_but_every_visitor_gets_fresh_hidden_values(make_app):
+    """The form page is rendered once per language and version; the CSRF token, the start
+    stamp and the submission key are still each visitor's own, and a new version shows."""
+    from manifesto import texts
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    factories.manifesto()
+    first, second = app.test_client(), app.test_client()
+    pages = [c.get("/fr/sign?kind=mayor").get_data(as_text=True) for c in (first, second, first)]
+    fields = [form_fields(page) for page in pages]
+    assert "placeholder" not in pages[0] + pages[1]
+    assert fields[0]["csrf_token"] != fields[1]["csrf_token"]
+    assert len({f["submission_key"] for f in fields}) == 3
+    assert '<input checked id="kind-1" name="kind" required type="radio" value="mayor">' in pages[1]
+    assert "Signer le Manifeste" in pages[1] and "Portugal" in pages[1]
+
+    data = {**fields[1], **MAYOR}
+    data.pop("started")
+    assert second.post("/fr/sign", data=data).status_code == 303
+    assert first.post("/fr/sign", data={**fields[0], **MAYOR,
+                                        "city": "Porto"}).status_code == 303
+    assert len(signatures()) == 2
+
+    texts.publish_version({lang: texts.current_version(lang).body + "\nAddendum.\n"
+                           for lang in app.config["LANGUAGES"]})
+    db.session.commit()
+    page = first.get("/fr/sign?kind=mayor").get_data(as_text=True)
+    assert form_fields(page)["version_number"] == "2"
