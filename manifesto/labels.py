@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .models import OrganisationType, SignatoryKind, SignatureStatus, Theme
+from .models import (
+    ActivityType,
+    BestPracticeStatus,
+    OrganisationType,
+    PipelineStage,
+    SignatoryKind,
+    SignatureStatus,
+    TargetMetric,
+    Theme,
+)
 
 KIND_LABELS = {
     SignatoryKind.ORGANISATION: _l("An organisation"),
@@ -45,6 +54,38 @@ KIND_SHORT_LABELS = {
     SignatoryKind.DELEGATE: _l("Mayor (signed by a delegate)"),
 }
 
+ACTIVITY_TYPE_LABELS = {
+    ActivityType.INTERVIEW: _l("In-depth interview"),
+    ActivityType.EVENT: _l("Event"),
+    ActivityType.WORKSHOP: _l("Workshop"),
+    ActivityType.WEBINAR: _l("Webinar"),
+    ActivityType.MAYOR_MEETING: _l("Meeting with a mayor"),
+    ActivityType.MEDIA: _l("Media or press"),
+    ActivityType.NEWSLETTER: _l("Newsletter or social media"),
+    ActivityType.TRANSLATION: _l("Translation of the Manifesto"),
+    ActivityType.OTHER: _l("Other"),
+}
+PIPELINE_STAGE_LABELS = {
+    PipelineStage.CANDIDATE: _l("Candidate"),
+    PipelineStage.INTERVIEWED: _l("Interviewed"),
+    PipelineStage.AMBASSADOR: _l("Ambassador city"),
+    PipelineStage.ALUMNI: _l("Alumni"),
+}
+BEST_PRACTICE_STATUS_LABELS = {
+    BestPracticeStatus.SUBMITTED: _l("Waiting for a coordinator"),
+    BestPracticeStatus.PUBLISHED: _l("Published"),
+}
+
+TARGET_METRIC_LABELS = {
+    TargetMetric.MAYORS_SIGNED: _l("Mayors signed (verified)"),
+    TargetMetric.ORGANISATIONS_SIGNED: _l("Organisations signed"),
+    TargetMetric.ALL_SIGNATURES: _l("All signatures"),
+    TargetMetric.AMBASSADOR_CITIES: _l("Ambassador cities"),
+    TargetMetric.ACTIVITIES: _l("Outreach activities"),
+    TargetMetric.PEOPLE_REACHED: _l("People reached"),
+    TargetMetric.MAYORS_ENGAGED: _l("Mayors engaged"),
+}
+
 
 def context() -> dict:
     return {
@@ -53,4 +94,8 @@ def context() -> dict:
         "organisation_type_labels": ORGANISATION_TYPE_LABELS,
         "theme_labels": THEME_LABELS,
         "status_labels": STATUS_LABELS,
+        "activity_type_labels": ACTIVITY_TYPE_LABELS,
+        "pipeline_stage_labels": PIPELINE_STAGE_LABELS,
+        "best_practice_status_labels": BEST_PRACTICE_STATUS_LABELS,
+        "target_metric_labels": TARGET_METRIC_LABELS,
     }

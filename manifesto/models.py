@@ -10,6 +10,7 @@ counts signature rows per request.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -127,6 +128,16 @@ class ActivityType(enum.StrEnum):
     OTHER = "other"
 
 
+class UserTokenPurpose(enum.StrEnum):
+    INVITE = "invite"  # set a first password
+    RESET = "reset"  # choose a new password
+
+
+class BestPracticeStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # written by an ambassador, waiting for a coordinator
+    PUBLISHED = "published"
+
+
 class TargetMetric(enum.StrEnum):
     MAYORS_SIGNED = "mayors_signed"  # mayors or delegates, verified
     ORGANISATIONS_SIGNED = "organisations_signed"
@@ -159,8 +170,17 @@ class User(UserMixin, db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    deactivated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Part of the id in the session cookie: changing it (new password, deactivation) ends
+    # every session of this user at once.
+    session_nonce: so.Mapped[str] = so.mapped_column(
+        sa.String(32), default=lambda: secrets.token_hex(8), server_default=""
+    )
 
     ambassador_city: so.Mapped[AmbassadorCity | None] = so.relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -409,10 +429,13 @@ class OutreachActivity(db.Model):
     mayors_engaged: so.Mapped[int] = so.mapped_column(default=0)
     organisations_engaged: so.Mapped[int] = so.mapped_column(default=0)
     evidence_url: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    # The activity's own referral link: signatures through it count for the activity too.
+    referral_code: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
     created_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     ambassador_city: so.Mapped[AmbassadorCity] = so.relationship(back_populates="activities")
 
@@ -444,3 +467,71 @@ class Target(db.Model):
 
     def title_in(self, language: str) -> str:
         return self.titles.get(language) or self.titles.get("en") or ""
+
+
+class UserToken(db.Model):
+    """A single-use link to set a password (invitation or reset); only its hash is stored."""
+
+    __tablename__ = "user_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    purpose: so.Mapped[UserTokenPurpose] = so.mapped_column(str_enum(UserTokenPurpose))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class PipelineEvent(db.Model):
+    """One move of a city through the selection pipeline: who moved it, when, from where."""
+
+    __tablename__ = "pipeline_event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ambassador_city_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("ambassador_city.id", ondelete="CASCADE"), index=True
+    )
+    from_stage: so.Mapped[PipelineStage | None] = so.mapped_column(str_enum(PipelineStage))
+    to_stage: so.Mapped[PipelineStage] = so.mapped_column(str_enum(PipelineStage))
+    by_user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    by_user: so.Mapped[User | None] = so.relationship()
+
+
+class BestPractice(db.Model):
+    """What worked for an ambassador city, public once a coordinator publishes it."""
+
+    __tablename__ = "best_practice"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ambassador_city_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("ambassador_city.id", ondelete="CASCADE"), index=True
+    )
+    author_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    summary: so.Mapped[str] = so.mapped_column(sa.Text)
+    theme: so.Mapped[Theme] = so.mapped_column(str_enum(Theme, 30), index=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    url: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    status: so.Mapped[BestPracticeStatus] = so.mapped_column(
+        str_enum(BestPracticeStatus), default=BestPracticeStatus.SUBMITTED, index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    published_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    ambassador_city: so.Mapped[AmbassadorCity] = so.relationship()
+    author: so.Mapped[User | None] = so.relationship(foreign_keys=[author_id])

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db, login_manager
-from .models import User
+from .models import Role, User
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -30,8 +30,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def load_user(user_id: str) -> User | None:
     if g.get("db_down"):
         return None
+    number, _sep, nonce = (user_id or "").partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(number))
     except (TypeError, ValueError):
         return None
     except SQLAlchemyError:
@@ -39,6 +40,9 @@ def load_user(user_id: str) -> User | None:
         db.session.rollback()
         g.db_down = True
         return None
+    if user is None or not nonce or user.session_nonce != nonce:
+        return None  # the password was changed or the account deactivated since
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -54,6 +58,23 @@ def coordinator_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_coordinator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def ambassador_required(view):
+    """Logged in (else to the login page) as an ambassador of a city (else 403).
+
+    The view reads the city from ``current_user.ambassador_city``: never from the URL, so an
+    ambassador cannot reach another city's data by changing an id.
+    """
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role != Role.AMBASSADOR or current_user.ambassador_city_id is None:
             abort(403)
         return view(*args, **kwargs)
 

@@ -35,7 +35,7 @@ def test_unprefixed_page_without_the_database_falls_back_to_the_browser_language
     app = unreachable(make_app, tmp_path)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"  # a logged-in user whose record cannot be read
+        session["_user_id"] = "1:x"  # a logged-in user whose record cannot be read
     response = client.get("/xx/", headers={"Accept-Language": "it"})
     assert response.status_code in (404, 503)
     assert '<html lang="it"' in response.get_data(as_text=True)
