@@ -103,6 +103,16 @@ class Config:
             "SIGN_RATE_LIMIT_PER_DOMAIN", "20 per hour"
         )
         self.RESEND_RATE_LIMIT_PER_IP = os.environ.get("RESEND_RATE_LIMIT_PER_IP", "10 per hour")
+        # Failed logins: beyond these, logging in is refused for a while (429), right password or not.
+        self.LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+        )
+        self.LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "30 per 15 minutes")
+        # Password-reset e-mails; beyond these the request quietly sends nothing.
+        self.RESET_RATE_LIMIT_PER_IP = os.environ.get("RESET_RATE_LIMIT_PER_IP", "10 per hour")
+        self.RESET_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+            "RESET_RATE_LIMIT_PER_ADDRESS", "3 per hour"
+        )
         self.SIGN_MIN_SECONDS = _int("SIGN_MIN_SECONDS", 5)
         exempt = os.environ.get("SIGN_RATE_LIMIT_EXEMPT_DOMAINS")
         self.SIGN_RATE_LIMIT_EXEMPT_DOMAINS = (

@@ -1,22 +1,41 @@
-"""Log in and out. Account hardening (throttling, invitations, resets) builds on this."""
+"""Log in and out, the user's own account page, and setting a password from a secret link
+(an invitation or a reset). The rules live in ``manifesto.accounts``."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import accounts
 from ..extensions import db
-from ..models import User, utcnow
-from ..passwords import hash_password, needs_rehash, verify_password
+from ..i18n import LANGUAGE_NAMES
+from ..models import User, UserTokenPurpose
 from . import bp
-from .forms import LoginForm, LogoutForm
+from .forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
 
-# Verified against when the e-mail is unknown, so both cases take the same time.
-_DUMMY_HASH: dict[str, str] = {}
+PRIVATE_HEADERS = {
+    # Password forms and secret links: never cached, never leaking the link onwards.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@bp.after_request
+def private_pages(response: Response) -> Response:
+    response.headers.update(PRIVATE_HEADERS)
+    return response
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -29,26 +48,46 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return ngettext(
+        "Too many attempts to log in. For the safety of the account, wait %(num)d minute, "
+        "then try again.",
+        "Too many attempts to log in. For the safety of the account, wait %(num)d minutes, "
+        "then try again.",
+        minutes,
+    )
+
+
+def _start_session(user: User) -> None:
+    """Log in for this browser; the session ends after SESSION_IDLE_MINUTES without a visit."""
+    login_user(user)
+    session.permanent = True
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("public.home"))
+        return redirect(accounts.home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
-        if user is None:
-            if "hash" not in _DUMMY_HASH:
-                _DUMMY_HASH["hash"] = hash_password("not-a-real-password")
-            verify_password(_DUMMY_HASH["hash"], form.password.data)
-        elif verify_password(user.password_hash, form.password.data) and user.active:
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
-            user.last_login_at = utcnow()
+        wait = accounts.login_wait_seconds(form.email.data)
+        if wait:
+            # Not checked, whoever it is, but it takes as long as a check.
+            accounts.spend_password_time(form.password.data)
+            response = Response(
+                render_template("auth/login.html", form=form, problem=_wait_message(wait)),
+                status=429,
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
-            flash(_("You are logged in as %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
+            _start_session(user)
+            with force_locale(user.locale):
+                flash(_("You are logged in as %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(request.args.get("next")) or accounts.home_url(user))
         # One message for every failure: it does not tell whether the account exists.
         form.password.errors.append(_("The e-mail address or the password is not right."))
     return render_template("auth/login.html", form=form)
@@ -62,3 +101,129 @@ def logout():
         logout_user()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.home"))
+
+
+# --- The user's own account -------------------------------------------------------------------
+
+
+def _account_page(language_form=None, password_form=None, status: int = 200):
+    if language_form is None:
+        language_form = LanguageForm(formdata=None, locale=current_user.locale)
+    if password_form is None:
+        password_form = ChangePasswordForm(formdata=None)
+    return render_template(
+        "auth/account.html",
+        user=current_user,
+        role_label=accounts.ROLE_LABELS[current_user.role],
+        language_form=language_form,
+        password_form=password_form,
+        min_password_length=accounts.MIN_PASSWORD_LENGTH,
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.post("/account/language")
+@login_required
+def account_language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _account_page(language_form=form, status=400)
+    user = current_user._get_current_object()
+    user.locale = form.locale.data
+    db.session.commit()
+    with force_locale(user.locale):
+        flash(_("Your language is now %(language)s: for these pages and for the e-mails we "
+                "send you.", language=LANGUAGE_NAMES[user.locale]), "success")
+    return redirect(url_for("auth.account", lang_code=user.locale), code=303)
+
+
+@bp.post("/account/password")
+@login_required
+def account_password():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    form.password_owner = user
+    valid = form.validate_on_submit()
+    status = 400
+    if form.current_password.data and not form.current_password.errors:
+        wait = accounts.login_wait_seconds(user.email)
+        if wait:
+            accounts.spend_password_time(form.current_password.data)
+            form.current_password.errors.append(_wait_message(wait))
+            valid, status = False, 429
+        elif not accounts.check_current_password(user, form.current_password.data):
+            form.current_password.errors.append(_("This is not your current password."))
+            valid = False
+    if not valid:
+        return _account_page(password_form=form, status=status)
+    accounts.set_password(user, form.password.data)
+    db.session.commit()
+    _start_session(user)  # the new session id: this browser stays logged in, others end
+    flash(_("Your password is changed. Anyone logged in with the old one on another device "
+            "has been logged out."), "success")
+    return redirect(url_for("auth.account"), code=303)
+
+
+# --- Forgotten password -----------------------------------------------------------------------
+
+
+@bp.route("/account/reset", methods=["GET", "POST"])
+def reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_reset(form.email.data)
+        db.session.commit()
+        session["reset_sent_to"] = form.email.data
+        return redirect(url_for("auth.reset_sent"), code=303)
+    return render_template("auth/reset.html", form=form), (400 if form.errors else 200)
+
+
+@bp.get("/account/reset/sent")
+def reset_sent():
+    return render_template(
+        "auth/reset_sent.html",
+        address=session.get("reset_sent_to"),
+        valid_for_minutes=int(accounts.RESET_VALID_FOR.total_seconds() // 60),
+    )
+
+
+# --- Setting a password from a secret link --------------------------------------------------
+
+
+def _link_problem(problem: accounts.LinkProblem):
+    status = 404 if problem == accounts.LinkProblem.UNKNOWN else 410
+    return render_template(
+        "auth/link_problem.html", problem=problem.value, form=ResetRequestForm(formdata=None)
+    ), status
+
+
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    found, problem = accounts.check_token(token)
+    if problem is not None:
+        return _link_problem(problem)
+    user = found.user
+    form = SetPasswordForm()
+    form.password_owner = user
+    if form.validate_on_submit():
+        if not accounts.use_token(found, form.password.data):
+            db.session.rollback()
+            return _link_problem(accounts.LinkProblem.USED)
+        db.session.commit()
+        _start_session(user)
+        with force_locale(user.locale):
+            flash(_("Your password is saved and you are logged in. Welcome, %(name)s!",
+                    name=user.name), "success")
+        return redirect(accounts.home_url(user), code=303)
+    return render_template(
+        "auth/set_password.html",
+        form=form,
+        user=user,
+        invitation=found.purpose == UserTokenPurpose.INVITE,
+        min_password_length=accounts.MIN_PASSWORD_LENGTH,
+    ), (400 if form.errors else 200)

@@ -67,7 +67,7 @@ def test_login_errors_are_translated_and_tied_to_their_fields(client):
 
 def test_login_page_labels_every_field(client):
     html = client.get("/en/login").get_data(as_text=True)
-    for field in ("email", "password", "remember"):
+    for field in ("email", "password"):
         assert f'<label for="{field}">' in html
 
 
@@ -76,7 +76,8 @@ def test_next_parameter_never_leaves_the_site(client):
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
         response = login(client, user.email, factories.PASSWORD,
                          query_string={"next": target})
-        assert response.headers["Location"] == "/en/"
+        # Refused: the coordinator lands on their own page, never on the other site.
+        assert response.headers["Location"] == "/en/coordinate/review"
         client.post("/en/logout")
     response = login(client, user.email, factories.PASSWORD, query_string={"next": "/fr/about"})
     assert response.headers["Location"] == "/fr/about"
