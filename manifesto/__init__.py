@@ -71,7 +71,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     login_manager.init_app(app)
 
-    from . import auth, coordinate, errors, health, public, sign
+    from . import ambassador, auth, coordinate, errors, health, public, sign
     from .cli import register_commands
     from .outbox import init_app as init_outbox
     from .security import init_app as init_security
@@ -80,6 +80,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(auth.bp, url_prefix="/<lang:lang_code>")
     app.register_blueprint(sign.bp, url_prefix="/<lang:lang_code>")
     app.register_blueprint(coordinate.bp, url_prefix="/<lang:lang_code>/coordinate")
+    app.register_blueprint(ambassador.bp, url_prefix="/<lang:lang_code>/ambassador")
     app.register_blueprint(health.bp)
     errors.init_app(app)
     init_security(app)

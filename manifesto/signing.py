@@ -156,6 +156,7 @@ class SignRequest:
     listed_publicly: bool = False
     flag_reasons: list[str] = field(default_factory=list)
     ambassador_city_id: int | None = None
+    outreach_activity_id: int | None = None  # with ambassador_city_id: the activity's city
 
     @property
     def public_name(self) -> str:
@@ -283,6 +284,7 @@ def _create(req: SignRequest) -> int:
             "flagged": flagged,
             "flag_reasons": ",".join(sorted(set(req.flag_reasons))) or None,
             "ambassador_city_id": req.ambassador_city_id,
+            "outreach_activity_id": req.outreach_activity_id,
             "signer_emails_sent": 1 if send else 0,
         },
     ).inserted_primary_key[0]

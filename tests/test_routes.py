@@ -3,11 +3,13 @@
 A new route fails this file until it is added to ROUTES with its access rule.
 """
 
+import re
+
 import pytest
 
 from tests import factories
 
-PUBLIC, LOGGED_IN, COORDINATOR = "public", "logged in", "coordinator"
+PUBLIC, LOGGED_IN, COORDINATOR, AMBASSADOR = "public", "logged in", "coordinator", "ambassador"
 # Public, but opened only by a secret link from an e-mail (the token is the credential).
 SECRET_LINK = "secret link"
 ROUTES = {
@@ -20,6 +22,8 @@ ROUTES = {
     ("/<lang:lang_code>/about", "GET"): PUBLIC,
     ("/<lang:lang_code>/privacy", "GET"): PUBLIC,
     ("/<lang:lang_code>/accessibility", "GET"): PUBLIC,
+    ("/<lang:lang_code>/ambassadors", "GET"): PUBLIC,
+    ("/<lang:lang_code>/best-practices", "GET"): PUBLIC,
     ("/<lang:lang_code>/login", "GET"): PUBLIC,
     ("/<lang:lang_code>/login", "POST"): PUBLIC,
     ("/<lang:lang_code>/logout", "POST"): LOGGED_IN,
@@ -41,12 +45,54 @@ ROUTES = {
         COORDINATOR,
     ("/<lang:lang_code>/coordinate/manifesto", "GET"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/manifesto", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/cities", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/cities", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/cities/<int:city_id>", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/cities/<int:city_id>/move", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/cities/<int:city_id>/targets", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/cities/<int:city_id>/targets/<int:target_id>/delete",
+     "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/practices", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/practices/<int:practice_id>/publish", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/practices/<int:practice_id>/unpublish", "POST"):
+        COORDINATOR,
+    ("/<lang:lang_code>/account", "GET"): LOGGED_IN,
+    ("/<lang:lang_code>/account/language", "POST"): LOGGED_IN,
+    ("/<lang:lang_code>/account/password", "POST"): LOGGED_IN,
+    ("/<lang:lang_code>/account/reset", "GET"): PUBLIC,
+    ("/<lang:lang_code>/account/reset", "POST"): PUBLIC,
+    ("/<lang:lang_code>/account/reset/sent", "GET"): PUBLIC,
+    ("/<lang:lang_code>/account/set-password/<token>", "GET"): SECRET_LINK,
+    ("/<lang:lang_code>/account/set-password/<token>", "POST"): SECRET_LINK,
+    ("/<lang:lang_code>/coordinate/users", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/users", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/users/<int:user_id>/resend-invitation", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/users/<int:user_id>/deactivate", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/users/<int:user_id>/reactivate", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/ambassador/", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities.csv", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/new", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/new", "POST"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/<int:activity_id>/edit", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/<int:activity_id>/edit", "POST"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/<int:activity_id>/delete", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/<int:activity_id>/delete", "POST"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/import", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/activities/import", "POST"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/practices", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/practices", "POST"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/practices/<int:practice_id>/edit", "GET"): AMBASSADOR,
+    ("/<lang:lang_code>/ambassador/practices/<int:practice_id>/edit", "POST"): AMBASSADOR,
 }
 
 
-def url(rule: str) -> str:
-    return (rule.replace("<lang:lang_code>", "en").replace("<int:signature_id>", "1")
-            .replace("<token>", "not-a-token"))
+def url(rule: str, ids: dict[str, int] | None = None) -> str:
+    path = (rule.replace("<lang:lang_code>", "en").replace("<token>", "not-a-token")
+            .replace("<path:filename>", "css/main.css").replace("v<int:number>", "v1"))
+    for name, value in (ids or {}).items():
+        path = path.replace(f"<int:{name}>", str(value))
+    return re.sub(r"<int:\w+>", "1", path)
 
 
 def app_routes(app):
@@ -72,7 +118,7 @@ def test_every_state_changing_route_needs_a_csrf_token(make_app, route):
     client = app.test_client()
     user = factories.user()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     response = client.post(url(route), data={})
     assert response.status_code == 400
@@ -84,7 +130,7 @@ def test_coordinator_routes_refuse_other_accounts(client):
 
     ambassador = factories.user(role=Role.AMBASSADOR)
     with client.session_transaction() as session:
-        session["_user_id"] = str(ambassador.id)
+        session["_user_id"] = ambassador.get_id()
         session["_fresh"] = True
     for (rule, method), access in ROUTES.items():
         if access == COORDINATOR:
@@ -99,3 +145,95 @@ def test_secret_link_routes_give_a_friendly_page_for_a_wrong_token(client):
             assert response.status_code == 404, rule
             assert response.headers["Cache-Control"] == "no-store", rule
             assert response.headers["Referrer-Policy"] == "no-referrer", rule
+
+
+# --- every route with every role -------------------------------------------------------------
+
+
+def _world():
+    """Two ambassador cities with an account, an activity, a practice and a target each; a
+    coordinator; a signature. Returns the users and the ids city A's objects have."""
+    from datetime import date
+
+    from manifesto.extensions import db
+    from manifesto.models import (
+        BestPractice,
+        OutreachActivity,
+        PipelineStage,
+        Role,
+        Target,
+        TargetMetric,
+        TargetScope,
+    )
+
+    factories.manifesto()
+    objects = {}
+    for name in ("a", "b"):
+        city = factories.ambassador_city(name=f"City {name.upper()}",
+                                         stage=PipelineStage.AMBASSADOR)
+        activity = OutreachActivity(ambassador_city_id=city.id, date=date(2026, 10, 1),
+                                    type="event", title="Event", language="en",
+                                    referral_code=f"act-{name}")
+        practice = BestPractice(ambassador_city_id=city.id, title="Practice", summary="S",
+                                theme="mobility", language="en")
+        target = Target(metric=TargetMetric.ACTIVITIES, scope=TargetScope.AMBASSADOR_CITY,
+                        scope_ambassador_city_id=city.id, value=10,
+                        start_date=date(2026, 1, 1), deadline=date(2026, 12, 31))
+        db.session.add_all([activity, practice, target])
+        db.session.commit()
+        objects[name] = {
+            "city_id": city.id,
+            "activity_id": activity.id,
+            "practice_id": practice.id,
+            "target_id": target.id,
+            "user": factories.user(role=Role.AMBASSADOR, ambassador_city=city),
+        }
+    coordinator = factories.user(role=Role.COORDINATOR)
+    signature = factories.signature()
+    ids = {k: v for k, v in objects["a"].items() if k != "user"}
+    ids.update(signature_id=signature.id, user_id=objects["a"]["user"].id)
+    users = {"anonymous": None, "ambassador of city B": objects["b"]["user"],
+             "ambassador of city A": objects["a"]["user"], "coordinator": coordinator}
+    return users, ids
+
+
+# Ambassador routes that name one of the city's own objects: another city's ambassador gets 404.
+OWN_OBJECT = ("<int:activity_id>", "<int:practice_id>")
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[1]} {r[0]}")
+def test_route_by_role(make_app, route):
+    """Each role gets what the route's rule allows, and nothing private leaks to others."""
+    rule, method = route
+    access = ROUTES[route]
+    app = make_app()
+    users, ids = _world()
+    path = url(rule, ids)
+    for role, user in users.items():  # the coordinator goes last: their POSTs change data
+        client = app.test_client()
+        if user is not None:
+            with client.session_transaction() as session:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+        response = client.open(path, method=method)
+        status = response.status_code
+        response.close()
+        where = f"{role}: {method} {path} -> {status}"
+        assert status < 500, where
+        if access == PUBLIC:
+            assert status not in (401, 403), where
+        elif access == SECRET_LINK:
+            assert status in (404, 400), where
+        elif user is None:
+            assert status == 302, where
+        elif access == LOGGED_IN:
+            assert status not in (401, 403), where
+        elif access == COORDINATOR:
+            assert (status == 403) == (role != "coordinator"), where
+        elif access == AMBASSADOR:
+            if role == "coordinator":
+                assert status == 403, where
+            elif role == "ambassador of city B" and any(k in rule for k in OWN_OBJECT):
+                assert status == 404, where
+            else:
+                assert status not in (401, 403, 404), where

@@ -76,9 +76,17 @@ def test_placeholders_match_between_message_and_translation(lang):
 def test_compiled_catalog_matches_its_source(lang):
     """The .mo the app reads must be compiled from the current .po (flask translate compile)."""
     folder = TRANSLATIONS / lang / "LC_MESSAGES"
-    source = {m.id: m.string for m in _catalog(folder / "messages.po") if m.id and not m.fuzzy}
+    def entries(messages):
+        # Plural entries come back as lists from one reader and tuples from the other.
+        return {
+            tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id:
+                tuple(m.string) if isinstance(m.string, (list, tuple)) else m.string
+            for m in messages if m.id and not m.fuzzy
+        }
+
+    source = entries(_catalog(folder / "messages.po"))
     with (folder / "messages.mo").open("rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+        compiled = entries(read_mo(fh))
     assert compiled == source
 
 

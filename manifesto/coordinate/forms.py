@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from ..forms import Form
-from wtforms import BooleanField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from datetime import date
 
-from ..sign.forms import PlainText, strip
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from ..campaign import LAUNCH_DATE
+from ..forms import Form
+from ..i18n import is_iso_country
+from ..labels import TARGET_METRIC_LABELS
+from ..models import TargetMetric
+from ..sign.forms import CountrySelect, MultiCheckboxField, PlainText, strip
 
 
 class DecisionForm(Form):
@@ -60,3 +75,151 @@ class PublishForm(Form):
                 ),
             )
         return _Form
+
+
+# --- ambassador cities: the selection pipeline and their targets -----------------------------
+
+
+def _country_field(label):
+    return SelectField(
+        label,
+        validators=[InputRequired(message=_l("Choose the country."))],
+        validate_choice=False,
+        widget=CountrySelect(),
+    )
+
+
+def _iso_country(form, field):
+    if field.data and not is_iso_country(field.data):
+        raise ValidationError(_l("Choose the country from the list."))
+
+
+def _past_campaign_date(form, field):
+    if field.data is None:
+        return
+    if field.data > date.today():
+        raise ValidationError(_l("This date is in the future."))
+    if field.data < LAUNCH_DATE:
+        raise ValidationError(
+            _l("This date is before the campaign began (%(date)s).", date=LAUNCH_DATE.isoformat())
+        )
+
+
+class CityForm(Form):
+    name = StringField(
+        _l("City"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter the city.")),
+            Length(max=120, message=_l("Use at most %(max)d characters.")),
+            PlainText(),
+        ],
+    )
+    country = _country_field(_l("Country"))
+
+    def validate_country(self, field):
+        _iso_country(self, field)
+
+
+class InterviewForm(Form):
+    interview_date = DateField(
+        _l("Date of the interview"),
+        validators=[InputRequired(message=_l("Enter the date of the interview.")),
+                    _past_campaign_date],
+    )
+    interviewer = StringField(
+        _l("Interviewer"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter who led the interview.")),
+            Length(max=120, message=_l("Use at most %(max)d characters.")),
+            PlainText(),
+        ],
+    )
+    interview_notes = TextAreaField(
+        _l("Notes (only coordinators see them)"),
+        filters=[strip],
+        validators=[
+            Length(max=5000, message=_l("Use at most %(max)d characters.")),
+            PlainText(multiline=True),
+        ],
+    )
+
+
+class CommitmentForm(Form):
+    commitment_date = DateField(
+        _l("Date of the commitment"),
+        validators=[InputRequired(message=_l("Enter the date of the commitment.")),
+                    _past_campaign_date],
+    )
+    commitment_statement = TextAreaField(
+        _l("The city's commitment, as it will be published"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter the commitment statement.")),
+            Length(max=2000, message=_l("Use at most %(max)d characters.")),
+            PlainText(multiline=True),
+        ],
+    )
+    languages = MultiCheckboxField(
+        _l("Languages it disseminates the Manifesto in"),
+        validators=[InputRequired(message=_l("Choose at least one language."))],
+    )
+    countries = SelectMultipleField(
+        _l("Countries it reaches out to"),
+        validators=[InputRequired(message=_l("Choose at least one country."))],
+        validate_choice=False,
+    )
+
+    def validate_countries(self, field):
+        if any(not is_iso_country(code) for code in field.data or []):
+            raise ValidationError(_l("Choose the countries from the list."))
+
+
+class MoveForm(Form):
+    """Moving an ambassador city to alumni: the CSRF token is all it needs."""
+
+
+# Targets a coordinator sets for one ambassador city.
+CITY_TARGET_METRICS = (
+    TargetMetric.MAYORS_SIGNED,
+    TargetMetric.ORGANISATIONS_SIGNED,
+    TargetMetric.ALL_SIGNATURES,
+    TargetMetric.ACTIVITIES,
+    TargetMetric.PEOPLE_REACHED,
+    TargetMetric.MAYORS_ENGAGED,
+)
+
+
+class CityTargetForm(Form):
+    metric = SelectField(
+        _l("What is counted"),
+        choices=[SelectChoice("", _l("Choose what to count"))]
+        + [SelectChoice(m.value, TARGET_METRIC_LABELS[m]) for m in CITY_TARGET_METRICS],
+        validators=[InputRequired(message=_l("Choose what the target counts."))],
+    )
+    value = IntegerField(
+        _l("Target value"),
+        validators=[
+            InputRequired(message=_l("Enter the target value, a whole number.")),
+            NumberRange(min=1, max=10_000_000,
+                        message=_l("Enter a whole number from %(min)s to %(max)s.")),
+        ],
+    )
+    start_date = DateField(
+        _l("Counted from"), validators=[InputRequired(message=_l("Enter the start date."))]
+    )
+    deadline = DateField(
+        _l("Deadline"), validators=[InputRequired(message=_l("Enter the deadline."))]
+    )
+
+    def validate_start_date(self, field):
+        if field.data and field.data < LAUNCH_DATE:
+            raise ValidationError(
+                _l("This date is before the campaign began (%(date)s).",
+                   date=LAUNCH_DATE.isoformat())
+            )
+
+    def validate_deadline(self, field):
+        if field.data and self.start_date.data and field.data <= self.start_date.data:
+            raise ValidationError(_l("The deadline must be after the start date."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, render_template, request
 
-from .. import texts
+from .. import pipeline, practices, texts
 from ..campaign import (
     ACCESSIBILITY_STATEMENT_DATE,
     LAUNCH_DATE,
@@ -144,4 +144,48 @@ def signatories():
         counts=public_counts(),
         by_country=table,
         countries=country_choices(language),
+    )
+
+
+@bp.get("/ambassadors")
+def ambassadors():
+    cities = pipeline.public_cities()
+    ids = [city.id for city in cities]
+    return render_template(
+        "public/ambassadors.html",
+        cities=cities,
+        totals=pipeline.activity_totals(ids),
+        practices=pipeline.published_practices(ids),
+        empty=pipeline.ActivityTotals(),
+    )
+
+
+@bp.get("/best-practices")
+def best_practices():
+    args = request.args
+    cities = practices.cities_with_practices()
+    theme = args.get("theme", "")
+    language = args.get("language", "")
+    city = args.get("city", "")
+    filters = {
+        "theme": theme if theme in {t.value for t in Theme} else "",
+        "language": language if language in current_app.config["LANGUAGES"] else "",
+        "city": city if city.isdigit() and int(city) in {c.id for c in cities} else "",
+    }
+    page = args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    rows, total = practices.library(
+        theme=Theme(filters["theme"]) if filters["theme"] else None,
+        city_id=int(filters["city"]) if filters["city"] else None,
+        language=filters["language"] or None,
+        page=page,
+    )
+    return render_template(
+        "public/best_practices.html",
+        practices=rows,
+        total=total,
+        page=page,
+        has_next=page * practices.PER_PAGE < total,
+        filters={name: value for name, value in filters.items() if value},
+        cities=cities,
     )

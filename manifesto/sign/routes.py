@@ -25,7 +25,13 @@ from .. import abuse, signing, texts
 from ..campaign import PRIVACY_NOTICE_VERSION
 from ..extensions import db
 from ..i18n import current_language
-from ..models import AmbassadorCity, OrganisationType, SignatoryKind
+from ..models import (
+    AmbassadorCity,
+    OrganisationType,
+    OutreachActivity,
+    PipelineStage,
+    SignatoryKind,
+)
 from . import bp
 from .forms import (
     ConfirmForm,
@@ -57,12 +63,31 @@ def _signed_version(form: SignForm) -> texts.VersionRef | None:
     return texts.signable_version(current_language(), number if 0 < number < 2**31 else None)
 
 
-def _referral(code: str | None) -> int | None:
+def _referral(code: str | None) -> tuple[int | None, int | None]:
+    """(ambassador city id, outreach activity id) a referral code attributes a signature to.
+
+    A city's code attributes to the city; an activity's code to the activity and its city.
+    Only cities at stage AMBASSADOR attribute; any other code attributes to nothing.
+    """
     if not code or len(code) > 32:
-        return None
-    return db.session.scalar(
-        sa.select(AmbassadorCity.id).where(AmbassadorCity.referral_code == code)
+        return None, None
+    city_id = db.session.scalar(
+        sa.select(AmbassadorCity.id).where(
+            AmbassadorCity.referral_code == code,
+            AmbassadorCity.stage == PipelineStage.AMBASSADOR,
+        )
     )
+    if city_id is not None:
+        return city_id, None
+    row = db.session.execute(
+        sa.select(OutreachActivity.ambassador_city_id, OutreachActivity.id)
+        .join(AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id)
+        .where(
+            OutreachActivity.referral_code == code,
+            AmbassadorCity.stage == PipelineStage.AMBASSADOR,
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 # The blank sign form is the same page for every visitor of one language, except for three
@@ -124,6 +149,7 @@ def sign():
             form.kind.data = request.args["kind"]
     elif form.validate_on_submit():
         key = (form.submission_key.data or "")[:64] or secrets.token_urlsafe(24)
+        referral_city_id, referral_activity_id = _referral(form.ref.data)
         req = signing.SignRequest(
             kind=SignatoryKind(form.kind.data),
             country=form.country.data,
@@ -148,7 +174,8 @@ def sign():
             flag_reasons=abuse.sign_flags(
                 form.homepage.data, form.started.data, form.contact_email.data
             ),
-            ambassador_city_id=_referral(form.ref.data),
+            ambassador_city_id=referral_city_id,
+            outreach_activity_id=referral_activity_id,
         )
         try:
             signing.submit(req)

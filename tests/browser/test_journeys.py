@@ -53,7 +53,7 @@ def test_coordinator_logs_in_and_out_with_the_keyboard(page, live_server):
     page.keyboard.press("Tab")
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(live_server + "/en/")
+    page.wait_for_url(live_server + "/en/coordinate/review")  # the coordinator's own page
     assert page.get_by_text("Logged in as Demo Coordinator", exact=True).is_visible()
     page.get_by_role("button", name="Log out").click()
     assert page.get_by_text("You are logged out.").is_visible()
@@ -76,7 +76,8 @@ def test_everything_works_without_javascript(browser, live_server):
     page.get_by_label("Endereço de e-mail").fill(COORDINATOR_EMAIL)
     page.locator("#password").fill(DEMO_PASSWORD)
     page.locator("form:not(.inline) [type=submit]").click()
-    assert page.url == live_server + "/pt/"
+    # The coordinator's page, in the language their account chose (English for the demo).
+    assert page.url == live_server + "/en/coordinate/review"
     assert page.locator(".account form button").is_visible()
     context.close()
 

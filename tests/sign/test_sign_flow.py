@@ -45,7 +45,7 @@ def client(site):
 def login(client, role=Role.COORDINATOR):
     user = factories.user(role=role)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return user
 

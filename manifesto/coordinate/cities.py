@@ -1,0 +1,159 @@
+"""Coordinators: the selection pipeline of ambassador cities and each city's targets."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import pipeline
+from ..extensions import db
+from ..i18n import country_choices, current_language, language_name
+from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope, User
+from ..security import coordinator_required
+from . import bp
+from .forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm, MoveForm
+
+# The form that moves a city on from each stage (to the stage pipeline.NEXT_STAGE gives).
+MOVE_FORMS = {
+    PipelineStage.CANDIDATE: InterviewForm,
+    PipelineStage.INTERVIEWED: CommitmentForm,
+    PipelineStage.AMBASSADOR: MoveForm,
+}
+
+
+def _city_or_404(city_id: int) -> AmbassadorCity:
+    city = db.session.get(AmbassadorCity, city_id)
+    if city is None:
+        abort(404)
+    return city
+
+
+def _move_form(city: AmbassadorCity, formdata=None):
+    form_class = MOVE_FORMS.get(city.stage)
+    if form_class is None:
+        return None
+    form = form_class(formdata=formdata) if formdata is not None else form_class(formdata=None)
+    if isinstance(form, CommitmentForm):
+        form.languages.choices = [
+            (code, language_name(code)) for code in current_app.config["LANGUAGES"]
+        ]
+        form.countries.choices = list(country_choices(current_language()))
+        if formdata is None:
+            form.languages.data = form.languages.data or [current_language()]
+            form.countries.data = form.countries.data or [city.country]
+    return form
+
+
+@bp.route("/cities", methods=["GET", "POST"])
+@coordinator_required
+def cities():
+    form = CityForm()
+    if form.validate_on_submit():
+        if pipeline.name_taken(form.name.data, form.country.data):
+            form.name.errors.append(_("This city is already in the pipeline."))
+        else:
+            city = pipeline.add_candidate(form.name.data, form.country.data, current_user)
+            db.session.commit()
+            flash(_("%(city)s is now a candidate.", city=city.name), "success")
+            return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+    status = 400 if form.errors else 200
+    return render_template(
+        "coordinate/cities.html",
+        form=form,
+        by_stage=pipeline.cities_by_stage(),
+        next_stage=pipeline.NEXT_STAGE,
+    ), status
+
+
+def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status: int = 200):
+    targets = db.session.scalars(
+        sa.select(Target)
+        .where(
+            Target.scope == TargetScope.AMBASSADOR_CITY,
+            Target.scope_ambassador_city_id == city.id,
+        )
+        .order_by(Target.deadline, Target.id)
+    ).all()
+    users = db.session.scalars(
+        sa.select(User).where(User.ambassador_city_id == city.id).order_by(User.name)
+    ).all()
+    return render_template(
+        "coordinate/city.html",
+        city=city,
+        history=pipeline.history(city),
+        next_stage=pipeline.NEXT_STAGE.get(city.stage),
+        move_form=move_form if move_form is not None else _move_form(city),
+        target_form=target_form if target_form is not None else CityTargetForm(formdata=None),
+        targets=targets,
+        users=users,
+        totals=pipeline.activity_totals([city.id]).get(city.id, pipeline.ActivityTotals()),
+        referral_link=url_for("sign.sign", ref=city.referral_code, _external=True),
+    ), status
+
+
+@bp.get("/cities/<int:city_id>")
+@coordinator_required
+def city(city_id: int):
+    return _render_city(_city_or_404(city_id))
+
+
+@bp.post("/cities/<int:city_id>/move")
+@coordinator_required
+def move_city(city_id: int):
+    city = _city_or_404(city_id)
+    to_stage = pipeline.NEXT_STAGE.get(city.stage)
+    form = _move_form(city, formdata=request.form)
+    if to_stage is None or form is None:
+        abort(404)
+    if request.form.get("from_stage") != city.stage.value:
+        # Someone else moved the city since this page was loaded.
+        flash(_("This city was moved by someone else in the meantime; check its stage again."),
+              "error")
+        return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+    if not form.validate():
+        return _render_city(city, move_form=form, status=400)
+    details = {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+    pipeline.move(city, to_stage, current_user, **details)
+    db.session.commit()
+    flash(_("%(city)s moved to the next stage.", city=city.name), "success")
+    return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+
+
+@bp.post("/cities/<int:city_id>/targets")
+@coordinator_required
+def add_city_target(city_id: int):
+    city = _city_or_404(city_id)
+    form = CityTargetForm()
+    if not form.validate_on_submit():
+        return _render_city(city, target_form=form, status=400)
+    db.session.add(
+        Target(
+            metric=TargetMetric(form.metric.data),
+            scope=TargetScope.AMBASSADOR_CITY,
+            scope_ambassador_city_id=city.id,
+            value=form.value.data,
+            start_date=form.start_date.data,
+            deadline=form.deadline.data,
+            titles={},
+            published=False,
+        )
+    )
+    db.session.commit()
+    flash(_("The target is set; the city's home page shows it."), "success")
+    return redirect(url_for("coordinate.city", city_id=city.id) + "#targets", code=303)
+
+
+@bp.post("/cities/<int:city_id>/targets/<int:target_id>/delete")
+@coordinator_required
+def delete_city_target(city_id: int, target_id: int):
+    city = _city_or_404(city_id)
+    target = db.session.get(Target, target_id)
+    if target is None or target.scope_ambassador_city_id != city.id:
+        abort(404)
+    if MoveForm().validate_on_submit():
+        db.session.delete(target)
+        db.session.commit()
+        flash(_("The target is deleted."), "success")
+    return redirect(url_for("coordinate.city", city_id=city.id) + "#targets", code=303)

@@ -1,0 +1,53 @@
+"""Coordinators: publish the best practices ambassadors send."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import practices
+from ..extensions import db
+from ..models import BestPractice, BestPracticeStatus
+from ..security import coordinator_required
+from . import bp
+from .forms import DecisionForm
+
+
+@bp.get("/practices")
+@coordinator_required
+def practices_queue():
+    published, _total = practices.library(page=1)
+    return render_template(
+        "coordinate/practices.html", waiting=practices.waiting(), published=published
+    )
+
+
+def _practice_or_404(practice_id: int) -> BestPractice:
+    practice = db.session.get(BestPractice, practice_id)
+    if practice is None:
+        abort(404)
+    return practice
+
+
+@bp.post("/practices/<int:practice_id>/publish")
+@coordinator_required
+def publish_practice(practice_id: int):
+    practice = _practice_or_404(practice_id)
+    if DecisionForm().validate_on_submit() and practice.status != BestPracticeStatus.PUBLISHED:
+        practices.publish(practice, current_user)
+        db.session.commit()
+        flash(_("Published: “%(title)s” is in the public library.", title=practice.title),
+              "success")
+    return redirect(url_for("coordinate.practices_queue"), code=303)
+
+
+@bp.post("/practices/<int:practice_id>/unpublish")
+@coordinator_required
+def unpublish_practice(practice_id: int):
+    practice = _practice_or_404(practice_id)
+    if DecisionForm().validate_on_submit() and practice.status == BestPracticeStatus.PUBLISHED:
+        practices.unpublish(practice)
+        db.session.commit()
+        flash(_("“%(title)s” is no longer public.", title=practice.title), "success")
+    return redirect(url_for("coordinate.practices_queue"), code=303)

@@ -1,0 +1,84 @@
+"""Best practices: written by ambassador cities, published by coordinators, read by everyone."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import AmbassadorCity, BestPractice, BestPracticeStatus, Theme, User, utcnow
+
+PER_PAGE = 30
+
+
+def publish(practice: BestPractice, by: User) -> None:
+    practice.status = BestPracticeStatus.PUBLISHED
+    practice.published_at = utcnow()
+    practice.published_by_id = by.id
+
+
+def unpublish(practice: BestPractice) -> None:
+    practice.status = BestPracticeStatus.SUBMITTED
+    practice.published_at = None
+    practice.published_by_id = None
+
+
+def of_city(city_id: int) -> list[BestPractice]:
+    return list(
+        db.session.scalars(
+            sa.select(BestPractice)
+            .where(BestPractice.ambassador_city_id == city_id)
+            .order_by(BestPractice.created_at.desc(), BestPractice.id.desc())
+        )
+    )
+
+
+def waiting() -> list[BestPractice]:
+    return list(
+        db.session.scalars(
+            sa.select(BestPractice)
+            .where(BestPractice.status == BestPracticeStatus.SUBMITTED)
+            .order_by(BestPractice.created_at, BestPractice.id)
+        )
+    )
+
+
+def library(
+    theme: Theme | None = None,
+    city_id: int | None = None,
+    language: str | None = None,
+    page: int = 1,
+) -> tuple[list[BestPractice], int]:
+    """Published practices, newest first, filtered; and how many match in all."""
+    where = [BestPractice.status == BestPracticeStatus.PUBLISHED]
+    if theme is not None:
+        where.append(BestPractice.theme == theme)
+    if city_id is not None:
+        where.append(BestPractice.ambassador_city_id == city_id)
+    if language:
+        where.append(BestPractice.language == language)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(BestPractice).where(*where))
+    rows = db.session.scalars(
+        sa.select(BestPractice)
+        .where(*where)
+        .order_by(BestPractice.published_at.desc(), BestPractice.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return list(rows), total or 0
+
+
+def cities_with_practices() -> list[AmbassadorCity]:
+    """The cities the library's city filter offers: those with something published."""
+    return list(
+        db.session.scalars(
+            sa.select(AmbassadorCity)
+            .where(
+                AmbassadorCity.id.in_(
+                    sa.select(BestPractice.ambassador_city_id).where(
+                        BestPractice.status == BestPracticeStatus.PUBLISHED
+                    )
+                )
+            )
+            .order_by(AmbassadorCity.name)
+        )
+    )

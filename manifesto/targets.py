@@ -1,0 +1,244 @@
+"""Targets: how far each one has come, and whether it is on track to be met by its deadline.
+
+``current_value(target)`` is the number the target measures, today, for its scope:
+
+- signatures (mayors, organisations, all) count by the campaign's rules (``counts.py``): an
+  organisation once confirmed or verified, a mayor or delegate once verified, never a flagged
+  one. Scopes ALL and COUNTRY read the ``signature_count`` counters; scope AMBASSADOR_CITY
+  counts the signatures attributed to the city (``signature.ambassador_city_id``, indexed).
+- ambassador cities: cities at stage AMBASSADOR (COUNTRY: cities of that country).
+- activities, people reached, mayors engaged: the outreach log (COUNTRY: activities of the
+  country's ambassador cities; AMBASSADOR_CITY: the city's own activities).
+
+Values are cumulative: everything counted so far, not only what happened since ``start_date``
+(the signature counters have no dates).
+
+``progress(target, today)`` compares it with a straight line from 0 on ``start_date`` to
+``value`` on ``deadline``: *on track* means at or above that line today.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from fractions import Fraction
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from .counts import COUNTED, MAYOR_KINDS
+from .extensions import db
+from .models import (
+    AmbassadorCity,
+    OutreachActivity,
+    PipelineStage,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureCount,
+    SignatureStatus,
+    Target,
+    TargetMetric,
+    TargetScope,
+)
+
+
+class TargetStatus(enum.StrEnum):
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    BEHIND = "behind"
+
+
+STATUS_LABELS = {
+    TargetStatus.ACHIEVED: _l("Achieved"),
+    TargetStatus.ON_TRACK: _l("On track"),
+    TargetStatus.BEHIND: _l("Behind"),
+}
+
+SIGNATURE_METRICS = (
+    TargetMetric.MAYORS_SIGNED,
+    TargetMetric.ORGANISATIONS_SIGNED,
+    TargetMetric.ALL_SIGNATURES,
+)
+
+# The same rule as ``counts.COUNTED``, on signature rows instead of counters.
+COUNTED_ROW = sa.and_(
+    Signature.flagged.is_(False),
+    sa.or_(
+        sa.and_(
+            Signatory.kind == SignatoryKind.ORGANISATION,
+            Signature.status.in_((SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)),
+        ),
+        sa.and_(Signatory.kind.in_(MAYOR_KINDS), Signature.status == SignatureStatus.VERIFIED),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    current: int
+    value: int
+    fraction: float  # current / value, from 0 to 1 (1 once achieved, even if exceeded)
+    expected_now: int  # the straight line's height today, rounded up to a whole number
+    status: TargetStatus
+    remaining: int  # still to go, 0 once achieved
+    days_left: int  # days until the deadline, 0 on the deadline and after it
+    deadline_passed: bool
+
+    @property
+    def percent(self) -> int:
+        """Whole per cent reached (rounded down: 99.6 % is not yet 100 %)."""
+        return math.floor(self.fraction * 100)
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def elapsed_fraction(start: date, deadline: date, today: date) -> Fraction:
+    """How much of the time from ``start`` to ``deadline`` has passed, from 0 to 1, exactly."""
+    total = (deadline - start).days
+    if total <= 0:
+        return Fraction(1) if today >= deadline else Fraction(0)
+    elapsed = (today - start).days
+    return min(Fraction(1), max(Fraction(0), Fraction(elapsed, total)))
+
+
+def evaluate(current: int, value: int, start: date, deadline: date, today: date) -> TargetProgress:
+    """Progress of a number ``current`` toward ``value``: pure, no database."""
+    current = max(0, int(current))
+    value = max(1, int(value))
+    expected = math.ceil(value * elapsed_fraction(start, deadline, today))
+    if current >= value:
+        status = TargetStatus.ACHIEVED
+    elif current >= expected and today <= deadline:
+        status = TargetStatus.ON_TRACK
+    else:
+        status = TargetStatus.BEHIND
+    return TargetProgress(
+        current=current,
+        value=value,
+        fraction=min(1.0, current / value),
+        expected_now=expected,
+        status=status,
+        remaining=max(0, value - current),
+        days_left=max(0, (deadline - today).days),
+        deadline_passed=today > deadline,
+    )
+
+
+def progress(target: Target, today: date | None = None, current: int | None = None) -> TargetProgress:
+    """How far ``target`` has come on ``today`` (UTC today by default).
+
+    ``current`` may be given when the caller already knows it (several targets on one metric).
+    """
+    if current is None:
+        current = current_value(target)
+    return evaluate(current, target.value, target.start_date, target.deadline,
+                    today or today_utc())
+
+
+def current_value(target: Target) -> int:
+    """The number ``target`` measures, now, within its scope (0 for a scope left incomplete)."""
+    return measure(target.metric, target.scope, target.scope_country,
+                   target.scope_ambassador_city_id)
+
+
+def measure(
+    metric: TargetMetric,
+    scope: TargetScope = TargetScope.ALL,
+    country: str | None = None,
+    ambassador_city_id: int | None = None,
+) -> int:
+    """The value of ``metric`` for a scope, without a Target row (dashboards, previews)."""
+    if scope == TargetScope.COUNTRY and not country:
+        return 0
+    if scope == TargetScope.AMBASSADOR_CITY and ambassador_city_id is None:
+        return 0
+    if metric in SIGNATURE_METRICS:
+        if scope == TargetScope.AMBASSADOR_CITY:
+            return _attributed_signatures(metric, ambassador_city_id)
+        return _counted_signatures(metric, country if scope == TargetScope.COUNTRY else None)
+    if metric == TargetMetric.AMBASSADOR_CITIES:
+        return _ambassador_cities(scope, country, ambassador_city_id)
+    return _outreach(metric, scope, country, ambassador_city_id)
+
+
+def _kinds(metric: TargetMetric) -> tuple[SignatoryKind, ...]:
+    if metric == TargetMetric.MAYORS_SIGNED:
+        return MAYOR_KINDS
+    if metric == TargetMetric.ORGANISATIONS_SIGNED:
+        return (SignatoryKind.ORGANISATION,)
+    return tuple(SignatoryKind)
+
+
+def _counted_signatures(metric: TargetMetric, country: str | None) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.sum(SignatureCount.count), 0)).where(
+        COUNTED, SignatureCount.kind.in_(_kinds(metric))
+    )
+    if country:
+        query = query.where(SignatureCount.country == country.upper())
+    return int(db.session.scalar(query) or 0)
+
+
+def _attributed_signatures(metric: TargetMetric, city_id: int) -> int:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Signature)
+        .join(Signatory, Signatory.id == Signature.signatory_id)
+        .where(
+            Signature.ambassador_city_id == city_id,
+            Signatory.kind.in_(_kinds(metric)),
+            COUNTED_ROW,
+        )
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+def _ambassador_cities(scope: TargetScope, country: str | None, city_id: int | None) -> int:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(AmbassadorCity)
+        .where(AmbassadorCity.stage == PipelineStage.AMBASSADOR)
+    )
+    if scope == TargetScope.COUNTRY:
+        query = query.where(AmbassadorCity.country == country.upper())
+    elif scope == TargetScope.AMBASSADOR_CITY:
+        query = query.where(AmbassadorCity.id == city_id)
+    return int(db.session.scalar(query) or 0)
+
+
+def _outreach(metric: TargetMetric, scope: TargetScope, country: str | None,
+              city_id: int | None) -> int:
+    if metric == TargetMetric.ACTIVITIES:
+        column = sa.func.count(OutreachActivity.id)
+    elif metric == TargetMetric.PEOPLE_REACHED:
+        column = sa.func.coalesce(sa.func.sum(OutreachActivity.audience_reached), 0)
+    elif metric == TargetMetric.MAYORS_ENGAGED:
+        column = sa.func.coalesce(sa.func.sum(OutreachActivity.mayors_engaged), 0)
+    else:  # a metric added to the model but not here: fail loudly in tests, not silently
+        raise ValueError(f"no measure for target metric {metric!r}")
+    query = sa.select(column).select_from(OutreachActivity)
+    if scope == TargetScope.COUNTRY:
+        query = query.join(
+            AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id
+        ).where(AmbassadorCity.country == country.upper())
+    elif scope == TargetScope.AMBASSADOR_CITY:
+        query = query.where(OutreachActivity.ambassador_city_id == city_id)
+    return int(db.session.scalar(query) or 0)
+
+
+def city_targets(city_id: int) -> list[Target]:
+    """The targets set for one ambassador city, published or not, nearest deadline first."""
+    return list(
+        db.session.scalars(
+            sa.select(Target)
+            .where(
+                Target.scope == TargetScope.AMBASSADOR_CITY,
+                Target.scope_ambassador_city_id == city_id,
+            )
+            .order_by(Target.deadline, Target.id)
+        )
+    )
