@@ -27,7 +27,7 @@ from ..campaign import LAUNCH_DATE
 from ..forms import Form
 from ..i18n import current_language, language_name
 from ..labels import ACTIVITY_TYPE_LABELS
-from ..sign.forms import PlainText, _web_address, strip
+from ..sign.forms import PlainText, web_address, strip
 
 _DIGITS = re.compile(r"\+?[0-9]+")
 # Spaces people type as thousands separators; commas and dots are refused (1.200 or 1,2?).
@@ -132,7 +132,7 @@ def _web_link(form, field):
     shows what was typed, not the address as completed."""
     typed = field.data
     try:
-        _web_address(form, field)
+        web_address(form, field)
     except ValidationError:
         field.data = typed
         raise

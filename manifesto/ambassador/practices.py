@@ -16,7 +16,7 @@ from ..i18n import current_language, language_name
 from ..labels import THEME_LABELS
 from ..models import BestPractice, BestPracticeStatus, Theme, utcnow
 from ..security import ambassador_required
-from ..sign.forms import PlainText, _web_address, strip
+from ..sign.forms import PlainText, web_address, strip
 from . import bp
 
 
@@ -56,7 +56,7 @@ class PracticeForm(Form):
             Optional(),
             Length(max=300, message=_l("Use at most %(max)d characters.")),
             PlainText(),
-            _web_address,
+            web_address,
         ],
     )
 

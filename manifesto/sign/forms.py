@@ -93,7 +93,7 @@ def _name(max_length: int = 200):
 _WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s<>\"]*\.[^\s<>\"]+$", re.IGNORECASE)
 
 
-def _web_address(form, field):
+def web_address(form, field):
     if not field.data:
         return
     if "://" not in field.data:
@@ -172,7 +172,7 @@ class SignForm(Form):
             Optional(),
             Length(max=300, message=_l("Use at most %(max)d characters.")),
             PlainText(),
-            _web_address,
+            web_address,
         ],
     )
     mayor_name = StringField(
