@@ -10,8 +10,10 @@
 - activities, people reached, mayors engaged: the outreach log (COUNTRY: activities of the
   country's ambassador cities; AMBASSADOR_CITY: the city's own activities).
 
-Values are cumulative: everything counted so far, not only what happened since ``start_date``
-(the signature counters have no dates).
+What happened before a target's ``start_date`` does not count toward it where the data has
+dates: outreach activities (by their date) and a city's attributed signatures (by when they
+were made). Signature counts for scopes ALL and COUNTRY come from the dateless counters, so
+they are cumulative: everything counted so far.
 
 ``progress(target, today)`` compares it with a straight line from 0 on ``start_date`` to
 ``value`` on ``deadline``: *on track* means at or above that line today.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
 import sqlalchemy as sa
@@ -143,7 +145,7 @@ def progress(target: Target, today: date | None = None, current: int | None = No
 def current_value(target: Target) -> int:
     """The number ``target`` measures, now, within its scope (0 for a scope left incomplete)."""
     return measure(target.metric, target.scope, target.scope_country,
-                   target.scope_ambassador_city_id)
+                   target.scope_ambassador_city_id, since=target.start_date)
 
 
 def measure(
@@ -151,19 +153,23 @@ def measure(
     scope: TargetScope = TargetScope.ALL,
     country: str | None = None,
     ambassador_city_id: int | None = None,
+    since: date | None = None,
 ) -> int:
-    """The value of ``metric`` for a scope, without a Target row (dashboards, previews)."""
+    """The value of ``metric`` for a scope, without a Target row (dashboards, previews).
+
+    ``since`` leaves out activities dated before it and attributed signatures made before it.
+    """
     if scope == TargetScope.COUNTRY and not country:
         return 0
     if scope == TargetScope.AMBASSADOR_CITY and ambassador_city_id is None:
         return 0
     if metric in SIGNATURE_METRICS:
         if scope == TargetScope.AMBASSADOR_CITY:
-            return _attributed_signatures(metric, ambassador_city_id)
+            return _attributed_signatures(metric, ambassador_city_id, since)
         return _counted_signatures(metric, country if scope == TargetScope.COUNTRY else None)
     if metric == TargetMetric.AMBASSADOR_CITIES:
         return _ambassador_cities(scope, country, ambassador_city_id)
-    return _outreach(metric, scope, country, ambassador_city_id)
+    return _outreach(metric, scope, country, ambassador_city_id, since)
 
 
 def _kinds(metric: TargetMetric) -> tuple[SignatoryKind, ...]:
@@ -183,7 +189,7 @@ def _counted_signatures(metric: TargetMetric, country: str | None) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-def _attributed_signatures(metric: TargetMetric, city_id: int) -> int:
+def _attributed_signatures(metric: TargetMetric, city_id: int, since: date | None) -> int:
     query = (
         sa.select(sa.func.count())
         .select_from(Signature)
@@ -194,6 +200,8 @@ def _attributed_signatures(metric: TargetMetric, city_id: int) -> int:
             COUNTED_ROW,
         )
     )
+    if since is not None:
+        query = query.where(Signature.created_at >= datetime.combine(since, time(), UTC))
     return int(db.session.scalar(query) or 0)
 
 
@@ -211,7 +219,7 @@ def _ambassador_cities(scope: TargetScope, country: str | None, city_id: int | N
 
 
 def _outreach(metric: TargetMetric, scope: TargetScope, country: str | None,
-              city_id: int | None) -> int:
+              city_id: int | None, since: date | None) -> int:
     if metric == TargetMetric.ACTIVITIES:
         column = sa.func.count(OutreachActivity.id)
     elif metric == TargetMetric.PEOPLE_REACHED:
@@ -227,6 +235,8 @@ def _outreach(metric: TargetMetric, scope: TargetScope, country: str | None,
         ).where(AmbassadorCity.country == country.upper())
     elif scope == TargetScope.AMBASSADOR_CITY:
         query = query.where(OutreachActivity.ambassador_city_id == city_id)
+    if since is not None:
+        query = query.where(OutreachActivity.date >= since)
     return int(db.session.scalar(query) or 0)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -112,7 +112,7 @@ def world(app):
     for city, rows in ((lisbon, [(100, 2), (50, 1)]), (lyon, [(10, 0)]), (porto, [(7, 7)])):
         for reached, mayors in rows:
             db.session.add(OutreachActivity(
-                ambassador_city_id=city.id, date=date(2024, 5, 1), type=ActivityType.EVENT,
+                ambassador_city_id=city.id, date=date(2026, 5, 1), type=ActivityType.EVENT,
                 title="Event", language="en", audience_reached=reached, mayors_engaged=mayors))
     rebuild_signature_counts()
     db.session.commit()
@@ -160,6 +160,31 @@ def test_current_value_of_each_metric_in_each_scope(world, metric, scope, where,
     elif scope == CITY:
         target.scope_ambassador_city_id = world[where].id
     assert targets.current_value(target) == expected
+
+
+def test_what_happened_before_the_start_does_not_count_toward_a_city_target(world):
+    lisbon = world["lisbon"].id
+    db.session.add(OutreachActivity(
+        ambassador_city_id=lisbon, date=date(2025, 12, 31), type=ActivityType.EVENT,
+        title="Before the target", language="en", audience_reached=5000, mayors_engaged=4))
+    early = factories.signature(kind=SignatoryKind.ORGANISATION,
+                                status=SignatureStatus.CONFIRMED, country="PT")
+    early.ambassador_city_id = lisbon
+    early.created_at = datetime(2025, 12, 31, 23, 59, tzinfo=UTC)
+    db.session.commit()
+
+    def value(metric):
+        return targets.current_value(Target(
+            metric=metric, scope=CITY, scope_ambassador_city_id=lisbon, value=10,
+            start_date=START, deadline=DEADLINE))
+
+    assert value(M.ACTIVITIES) == 2
+    assert value(M.PEOPLE_REACHED) == 150
+    assert value(M.MAYORS_ENGAGED) == 3
+    assert value(M.ORGANISATIONS_SIGNED) == 1
+    # Without a start, everything counts (the dashboards' totals).
+    assert targets.measure(M.ACTIVITIES, CITY, None, lisbon) == 3
+    assert targets.measure(M.ORGANISATIONS_SIGNED, CITY, None, lisbon) == 2
 
 
 def test_every_metric_has_a_measure(world):

@@ -216,7 +216,7 @@ def test_filters_and_totals_for_the_filtered_activities(client):
              title="Event June", audience_reached=300)
     page = text(client.get("/en/ambassador/activities?type=webinar"))
     assert "Webinar January" in page and "Webinar March" in page and "Event June" not in page
-    assert ("For the activities that match: 2 activities · 30 people reached · 1 mayors "
+    assert ("For the activities that match: 2 activities · 30 people reached · 1 mayor "
             "engaged · 2 organisations engaged") in page
     page = text(client.get("/en/ambassador/activities?language=en&date_from=2024-02-01"))
     assert "Event June" in page and "Webinar January" not in page and "Webinar March" not in page

@@ -100,8 +100,9 @@ def test_home_shows_only_the_citys_own_numbers_and_targets(client):
 )
 def test_target_status_on_fixed_days(client, monkeypatch, today, status, details):
     own, _user = ambassador(client)
-    activity(own)
-    activity(own)
+    activity(own, date=date(2026, 1, 10))
+    activity(own, date=date(2026, 2, 20))
+    activity(own, date=date(2025, 12, 31))  # before the target's start: not counted
     target = add_target(own, value=10)
     monkeypatch.setattr(targets, "today_utc", lambda: today)
     response = client.get("/en/ambassador/")
@@ -116,8 +117,8 @@ def test_target_status_on_fixed_days(client, monkeypatch, today, status, details
 
 def test_an_achieved_target_and_an_unpublished_one(client, monkeypatch):
     own, _user = ambassador(client)
-    for _ in range(3):
-        activity(own, audience_reached=100)
+    for day in (1, 2, 3):
+        activity(own, audience_reached=100, date=date(2026, 1, day))
     add_target(own, metric=TargetMetric.PEOPLE_REACHED, value=250, title="Reach 250 people",
                published=False)
     monkeypatch.setattr(targets, "today_utc", lambda: date(2026, 2, 1))
