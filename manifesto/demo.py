@@ -24,9 +24,12 @@ from .extensions import db
 from .models import (
     ActivityType,
     AmbassadorCity,
+    BestPractice,
+    BestPracticeStatus,
     ManifestoVersion,
     OrganisationType,
     OutreachActivity,
+    PipelineEvent,
     PipelineStage,
     Role,
     Signatory,
@@ -36,6 +39,7 @@ from .models import (
     Target,
     TargetMetric,
     TargetScope,
+    Theme,
     User,
 )
 from .passwords import hash_password
@@ -160,7 +164,7 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
-def _get_or_create(model, summary: DemoSummary, what: str, where: dict, **values):
+def _get_or_create(model, summary: DemoSummary, what: str, where: dict, /, **values):
     obj = db.session.scalar(sa.select(model).filter_by(**where))
     if obj is not None:
         summary.add(what, False)
@@ -181,6 +185,9 @@ def steps(password: str) -> list[tuple[str, Callable[[DemoSummary], None]]]:
         ("outreach activities", lambda s: _activities(s)),
         ("signatures", lambda s: _signatures(s)),
         ("targets", lambda s: _targets(s)),
+        ("pipeline history", lambda s: _pipeline_history(s)),
+        ("city targets", lambda s: _city_targets(s)),
+        ("best practices", lambda s: _practices(s)),
         ("counters", lambda s: rebuild_signature_counts()),
     ]
 
@@ -383,4 +390,104 @@ def _targets(summary: DemoSummary) -> None:
             Target, summary, "targets",
             {"metric": metric, "scope": TargetScope.ALL, "value": value, "deadline": deadline},
             start_date=start, titles=titles, published=True,
+        )
+
+
+def _city(name: str) -> AmbassadorCity:
+    return db.session.scalar(sa.select(AmbassadorCity).filter_by(name=name))
+
+
+def _pipeline_history(summary: DemoSummary) -> None:
+    """Each city's moves through the pipeline, as the coordinators made them."""
+    coordinator = db.session.scalar(sa.select(User).filter_by(email=COORDINATOR_EMAIL))
+    order = [PipelineStage.CANDIDATE, PipelineStage.INTERVIEWED, PipelineStage.AMBASSADOR,
+             PipelineStage.ALUMNI]
+    for city in db.session.scalars(sa.select(AmbassadorCity).order_by(AmbassadorCity.id)):
+        if city.referral_code != f"demo-{city.name.lower()}":
+            continue  # a city added by hand, not by the demo
+        days = {
+            PipelineStage.CANDIDATE: date(2017, 4, 1),
+            PipelineStage.INTERVIEWED: city.interview_date,
+            PipelineStage.AMBASSADOR: city.commitment_date,
+            PipelineStage.ALUMNI: date(2018, 12, 14),
+        }
+        previous = None
+        for stage in order[: order.index(city.stage) + 1]:
+            _get_or_create(
+                PipelineEvent, summary, "pipeline moves",
+                {"ambassador_city_id": city.id, "to_stage": stage},
+                from_stage=previous, by_user_id=coordinator.id,
+                at=_at(days[stage] or date(2017, 4, 1), 11),
+            )
+            previous = stage
+
+
+# Lisbon's own targets, so the demo ambassador's page shows progress and each status.
+CITY_TARGETS = [
+    ("Lisbon", TargetMetric.MAYORS_SIGNED, 10, date(2017, 7, 3), date(2018, 7, 3)),
+    ("Lisbon", TargetMetric.ACTIVITIES, 5, date(2017, 7, 3), date(2018, 7, 3)),
+    ("Lisbon", TargetMetric.PEOPLE_REACHED, 5000, date(2017, 7, 3), date(2018, 7, 3)),
+]
+
+
+def _city_targets(summary: DemoSummary) -> None:
+    for name, metric, value, start, deadline in CITY_TARGETS:
+        _get_or_create(
+            Target, summary, "city targets",
+            {"metric": metric, "scope": TargetScope.AMBASSADOR_CITY,
+             "scope_ambassador_city_id": _city(name).id, "deadline": deadline},
+            value=value, start_date=start, titles={}, published=False,
+        )
+
+
+# (city, theme, language, title, summary, published)
+PRACTICES = [
+    ("Lisbon", Theme.PARTICIPATION, "pt",
+     "Orçamento participativo explicado aos municípios vizinhos",
+     "Uma sessão de meio dia em que técnicos de Lisboa mostram, passo a passo, como "
+     "organizam o orçamento participativo: calendário, regras de votação e o que correu mal "
+     "no primeiro ano. Três municípios assinaram o Manifesto no mês seguinte.", True),
+    ("Bristol", Theme.DIGITAL_INCLUSION, "en",
+     "Eighteen short webinars instead of one conference",
+     "Forty-five minutes each, three a week for six weeks, recorded and captioned. Officers "
+     "who could never travel to a conference joined from their desks, and the recordings "
+     "kept bringing signatures months later.", True),
+    ("Lyon", Theme.PUBLIC_SERVICES, "fr",
+     "Une boîte à outils de co-conception pour les petites communes",
+     "Nous avons réduit nos ateliers de co-conception à six fiches imprimables, avec un "
+     "exemple rempli pour chacune. Les communes de moins de 10 000 habitants les utilisent "
+     "sans animateur extérieur.", True),
+    ("Vienna", Theme.DIGITAL_INCLUSION, "de",
+     "Digitale Sprechstunden in Stadtteilbibliotheken",
+     "Jeden Dienstag helfen Freiwillige in drei Bibliotheken bei Online-Formularen der Stadt. "
+     "Wir haben das Format mit Partnerstädten geteilt und das Manifest bei jeder Sprechstunde "
+     "ausgelegt.", True),
+    ("Bologna", Theme.PARTICIPATION, "it",
+     "Patti di collaborazione: il modello in due pagine",
+     "Abbiamo riassunto il regolamento dei patti di collaborazione in un modello di due "
+     "pagine che ogni comune può adattare. Lo presentiamo insieme al Manifesto.", True),
+    ("Tartu", Theme.DATA_PRIVACY, "ru",
+     "Открытые данные на трёх языках",
+     "Мы публикуем наборы открытых данных города с описаниями на эстонском, русском и "
+     "английском языках. Соседние муниципалитеты переняли шаблон описаний.", True),
+    ("Barcelona", Theme.ACCESSIBILITY, "es",
+     "Mapas de accesibilidad hechos con los vecinos",
+     "Paseos de una hora en los que vecinos con movilidad reducida marcan en un mapa los "
+     "obstáculos de su barrio. Los datos se publican y el ayuntamiento responde en un mes.",
+     False),
+]
+
+
+def _practices(summary: DemoSummary) -> None:
+    coordinator = db.session.scalar(sa.select(User).filter_by(email=COORDINATOR_EMAIL))
+    for index, (name, theme, language, title, text, published) in enumerate(PRACTICES):
+        city = _city(name)
+        written = _at(date(2018, 1, 15) + timedelta(days=9 * index), 14)
+        _get_or_create(
+            BestPractice, summary, "best practices",
+            {"ambassador_city_id": city.id, "title": title},
+            summary=text, theme=theme, language=language, created_at=written,
+            status=BestPracticeStatus.PUBLISHED if published else BestPracticeStatus.SUBMITTED,
+            published_at=written + timedelta(days=2) if published else None,
+            published_by_id=coordinator.id if published else None,
         )

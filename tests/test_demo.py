@@ -9,7 +9,10 @@ from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,
     AmbassadorCity,
+    BestPractice,
+    BestPracticeStatus,
     OutreachActivity,
+    PipelineEvent,
     PipelineStage,
     Signatory,
     Signature,
@@ -25,7 +28,8 @@ PASSWORD = "demo-password-2016"
 
 def table_sizes():
     return {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in (User, AmbassadorCity, OutreachActivity, Signatory, Signature, Target)}
+            for m in (User, AmbassadorCity, OutreachActivity, Signatory, Signature, Target,
+                      BestPractice, PipelineEvent)}
 
 
 def test_demo_loads_the_campaign_and_prints_the_logins(runner):
@@ -53,6 +57,31 @@ def test_demo_loads_the_campaign_and_prints_the_logins(runner):
 
     languages = set(db.session.scalars(sa.select(Signature.language)))
     assert languages == {"en", "fr", "de", "it", "pt", "ru", "es"}
+
+    # The public library has practices in several languages, and one waits for a coordinator.
+    practices = list(db.session.scalars(sa.select(BestPractice)))
+    published = [p for p in practices if p.status == BestPracticeStatus.PUBLISHED]
+    assert len({p.language for p in published}) >= 5
+    assert any(p.status == BestPracticeStatus.SUBMITTED for p in practices)
+    # Every city's history ends at its current stage.
+    for city in db.session.scalars(sa.select(AmbassadorCity)):
+        last = db.session.scalars(sa.select(PipelineEvent).filter_by(ambassador_city_id=city.id)
+                                  .order_by(PipelineEvent.at.desc())).first()
+        assert last.to_stage == city.stage
+    # The demo ambassador's city has its own targets.
+    lisbon = db.session.scalar(sa.select(AmbassadorCity).filter_by(name="Lisbon"))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Target).filter_by(
+        scope_ambassador_city_id=lisbon.id)) == 3
+
+
+def test_the_demo_pages_show_practices_history_and_targets(runner, client):
+    runner.invoke(args=["demo", "--password", PASSWORD])
+    library = client.get("/en/best-practices").get_data(as_text=True)
+    assert "Eighteen short webinars instead of one conference" in library
+    assert "Mapas de accesibilidad" not in library  # not published yet
+    # Each practice's own words are marked with its language, the page's words are not.
+    assert '<h2 id="bp-' in library and 'lang="ru">Открытые данные на трёх языках</h2>' in library
+    assert 'lang="en">Eighteen short webinars' in library
 
 
 def test_demo_is_idempotent(runner):
