@@ -44,7 +44,7 @@ def _instrument() -> _Steps:
     import sqlalchemy.orm
     from flask_wtf import csrf
 
-    from manifesto import abuse, counts, notify, signing, texts
+    from manifesto import abuse, counts, notify, outbox, signing, texts
     from manifesto.sign import forms, routes
 
     steps = _Steps()
@@ -81,7 +81,8 @@ def _instrument() -> _Steps:
     wrap(signing, "_create", "  _create (Core inserts, counter, e-mail)")
     wrap(signing, "new_token", "    new_token")
     wrap(signing, "find_duplicate", "  find_duplicate")
-    wrap(notify, "_compose", "    notify._compose (e-mail render + outbox row)")
+    wrap(notify, "_message", "    notify._message (e-mail render)")
+    wrap(outbox, "enqueue", "    outbox.enqueue (outbox row)")
     wrap(counts, "adjust", "    counts.adjust (upsert)")
     wrap(sqlalchemy.orm.Session, "flush", "Session.flush (every flush, autoflush too)")
     wrap(sqlalchemy.orm.Session, "commit", "Session.commit (incl. final flush)")

@@ -288,13 +288,15 @@ def _create(req: SignRequest) -> int:
             "signer_emails_sent": 1 if send else 0,
         },
     ).inserted_primary_key[0]
-    if not flagged:
-        counts.adjust(req.kind, SignatureStatus.PENDING, req.country, +1)
     if send:
         new_token(signature_id, TokenPurpose.CONFIRM, confirm_token)
         new_token(signature_id, TokenPurpose.MANAGE, manage_token)
         if message is not None:
             message.queue(signature_id)
+    # Last, just before the commit: on PostgreSQL every signature of the same kind and country
+    # updates the same counter row, and holds its lock until the commit.
+    if not flagged:
+        counts.adjust(req.kind, SignatureStatus.PENDING, req.country, +1)
     return signature_id
 
 
