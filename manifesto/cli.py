@@ -175,20 +175,27 @@ def counts_group() -> None:
 @with_appcontext
 @friendly_db_errors
 def counts_reconcile(check: bool) -> None:
-    """Compare every counter with the signature rows and repair the ones that drifted."""
-    from .counts import counter_drift, rebuild_signature_counts
+    """Compare every counter, and the daily history, with the signature rows; repair drift."""
+    from .counts import counter_drift, history_drift, rebuild_signature_counts
 
     drift = counter_drift()
     for kind, status, country, stored, actual in drift:
         click.echo(f"{kind.value:<12} {status.value:<10} {country}  stored {stored:>8}  actual {actual:>8}")
+    # The history must add up to the counters (once they are right).
+    history = history_drift() if not drift else []
+    for kind, status, country, summed, counter in history:
+        click.echo(f"{kind.value:<12} {status.value:<10} {country}  history {summed:>8}  counter {counter:>8}")
     if check:
         if drift:
             raise click.ClickException(f"{len(drift)} counter(s) out of step with the signatures")
-        click.echo("All counters agree with the signatures.")
+        if history:
+            raise click.ClickException(f"{len(history)} counter(s) out of step with the daily history")
+        click.echo("All counters agree with the signatures, and the daily history with the counters.")
         return
-    if drift:
+    if drift or history:
         rows = rebuild_signature_counts()
         db.session.commit()
-        click.echo(f"Repaired {len(drift)} counter(s); {rows} counter rows rebuilt.")
+        click.echo(f"Repaired {len(drift) + len(history)} counter(s); {rows} counter rows and "
+                   "the daily history rebuilt.")
     else:
         click.echo("All counters agree with the signatures; nothing to do.")

@@ -333,6 +333,21 @@ class SignatureCount(db.Model):
     count: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 
 
+class SignatureCountDay(db.Model):
+    """How much each counter moved on one day (UTC). Summed up to a day, these rows give every
+    counter as it stood at the end of that day: the count history, burn-up charts and paces."""
+
+    __tablename__ = "signature_count_day"
+
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[SignatoryKind] = so.mapped_column(str_enum(SignatoryKind), primary_key=True)
+    status: so.Mapped[SignatureStatus] = so.mapped_column(
+        str_enum(SignatureStatus), primary_key=True
+    )
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), primary_key=True)
+    delta: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
 class SignatureToken(db.Model):
     """A secret link for one signature; only the SHA-256 of the token is stored."""
 
