@@ -12,8 +12,10 @@ from .models import (
     SignatoryKind,
     SignatureStatus,
     TargetMetric,
+    TargetScope,
     Theme,
 )
+from .targets import TargetStatus
 
 KIND_LABELS = {
     SignatoryKind.ORGANISATION: _l("An organisation"),
@@ -87,6 +89,19 @@ TARGET_METRIC_LABELS = {
 }
 
 
+TARGET_STATUS_LABELS = {
+    TargetStatus.ACHIEVED: _l("Achieved"),
+    TargetStatus.ON_TRACK: _l("On track"),
+    TargetStatus.BEHIND: _l("Behind"),
+}
+
+TARGET_SCOPE_LABELS = {
+    TargetScope.ALL: _l("The whole campaign"),
+    TargetScope.COUNTRY: _l("One country"),
+    TargetScope.AMBASSADOR_CITY: _l("One ambassador city"),
+}
+
+
 def context() -> dict:
     return {
         "kind_labels": KIND_LABELS,
@@ -98,4 +113,6 @@ def context() -> dict:
         "pipeline_stage_labels": PIPELINE_STAGE_LABELS,
         "best_practice_status_labels": BEST_PRACTICE_STATUS_LABELS,
         "target_metric_labels": TARGET_METRIC_LABELS,
+        "target_scope_labels": TARGET_SCOPE_LABELS,
+        "target_status_labels": TARGET_STATUS_LABELS,
     }

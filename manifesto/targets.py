@@ -24,17 +24,18 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
+from . import counts
 from .counts import COUNTED, MAYOR_KINDS
 from .extensions import db
 from .models import (
     AmbassadorCity,
     OutreachActivity,
+    PipelineEvent,
     PipelineStage,
     Signatory,
     SignatoryKind,
@@ -53,11 +54,6 @@ class TargetStatus(enum.StrEnum):
     BEHIND = "behind"
 
 
-STATUS_LABELS = {
-    TargetStatus.ACHIEVED: _l("Achieved"),
-    TargetStatus.ON_TRACK: _l("On track"),
-    TargetStatus.BEHIND: _l("Behind"),
-}
 
 SIGNATURE_METRICS = (
     TargetMetric.MAYORS_SIGNED,
@@ -252,3 +248,137 @@ def city_targets(city_id: int) -> list[Target]:
             .order_by(Target.deadline, Target.id)
         )
     )
+
+
+# --- history, pace and projection ------------------------------------------------------------
+
+PACE_DAYS = 90  # the pace is what the last 90 days brought
+
+
+def _day(column):
+    """The UTC day of a timestamp column, on both databases (SQLite keeps text)."""
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.date(column)
+    return sa.cast(column, sa.Date)
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _cumulative(daily) -> list[tuple[date, int]]:
+    total, series = 0, []
+    for day, delta in daily:
+        if delta:
+            total += int(delta)
+            series.append((_as_date(day), total))
+    return series
+
+
+def history(metric: TargetMetric, scope: TargetScope = TargetScope.ALL,
+            country: str | None = None, ambassador_city_id: int | None = None,
+            since: date | None = None) -> list[tuple[date, int]]:
+    """(day, value at the end of that day) for the days the value moved, by the same rules as
+    ``measure``: its last value is today's ``measure``, as far as the dates allow.
+
+    Signature counts for ALL and COUNTRY come from the daily history of the counters; a city's
+    attributed signatures are dated by when they were made (those counted today); ambassador
+    cities by the pipeline's log (a move to ambassador adds one, a move on to alumni takes it
+    back); activities by their date.
+    """
+    if scope == TargetScope.COUNTRY and not country:
+        return []
+    if scope == TargetScope.AMBASSADOR_CITY and ambassador_city_id is None:
+        return []
+    if metric in SIGNATURE_METRICS and scope != TargetScope.AMBASSADOR_CITY:
+        return counts.counted_history(_kinds(metric),
+                                      country if scope == TargetScope.COUNTRY else None)
+    if metric in SIGNATURE_METRICS:
+        day = _day(Signature.created_at)
+        query = (
+            sa.select(day, sa.func.count())
+            .select_from(Signature)
+            .join(Signatory, Signatory.id == Signature.signatory_id)
+            .where(Signature.ambassador_city_id == ambassador_city_id,
+                   Signatory.kind.in_(_kinds(metric)), COUNTED_ROW)
+        )
+        if since is not None:
+            query = query.where(Signature.created_at >= datetime.combine(since, time(), UTC))
+        return _cumulative(db.session.execute(query.group_by(day).order_by(day)))
+    if metric == TargetMetric.AMBASSADOR_CITIES:
+        return _ambassador_city_history(scope, country, ambassador_city_id)
+    return _outreach_history(metric, scope, country, ambassador_city_id, since)
+
+
+def _ambassador_city_history(scope, country, city_id) -> list[tuple[date, int]]:
+    day = _day(PipelineEvent.at)
+    change = sa.case((PipelineEvent.to_stage == PipelineStage.AMBASSADOR, 1), else_=-1)
+    query = (
+        sa.select(day, sa.func.sum(change))
+        .select_from(PipelineEvent)
+        .join(AmbassadorCity, AmbassadorCity.id == PipelineEvent.ambassador_city_id)
+        .where(sa.or_(PipelineEvent.to_stage == PipelineStage.AMBASSADOR,
+                      PipelineEvent.from_stage == PipelineStage.AMBASSADOR))
+    )
+    if scope == TargetScope.COUNTRY:
+        query = query.where(AmbassadorCity.country == country.upper())
+    elif scope == TargetScope.AMBASSADOR_CITY:
+        query = query.where(AmbassadorCity.id == city_id)
+    return _cumulative(db.session.execute(query.group_by(day).order_by(day)))
+
+
+def _outreach_history(metric, scope, country, city_id, since) -> list[tuple[date, int]]:
+    if metric == TargetMetric.ACTIVITIES:
+        column = sa.func.count(OutreachActivity.id)
+    elif metric == TargetMetric.PEOPLE_REACHED:
+        column = sa.func.sum(OutreachActivity.audience_reached)
+    else:
+        column = sa.func.sum(OutreachActivity.mayors_engaged)
+    query = sa.select(OutreachActivity.date, column).select_from(OutreachActivity)
+    if scope == TargetScope.COUNTRY:
+        query = query.join(
+            AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id
+        ).where(AmbassadorCity.country == country.upper())
+    elif scope == TargetScope.AMBASSADOR_CITY:
+        query = query.where(OutreachActivity.ambassador_city_id == city_id)
+    if since is not None:
+        query = query.where(OutreachActivity.date >= since)
+    return _cumulative(db.session.execute(
+        query.group_by(OutreachActivity.date).order_by(OutreachActivity.date)))
+
+
+def target_history(target: Target) -> list[tuple[date, int]]:
+    return history(target.metric, target.scope, target.scope_country,
+                   target.scope_ambassador_city_id, since=target.start_date)
+
+
+def value_on(series: list[tuple[date, int]], day: date) -> int:
+    """The value at the end of ``day`` in a series from ``history``."""
+    value = 0
+    for moment, total in series:
+        if moment > day:
+            break
+        value = total
+    return value
+
+
+@dataclass(frozen=True)
+class Forecast:
+    pace_per_day: float  # what the last PACE_DAYS brought, per day
+    achieved_on: date | None  # the first day the value reached the target
+    projected_on: date | None  # when it will, at that pace (None: achieved, or no progress)
+
+
+def forecast(value: int, series: list[tuple[date, int]], today: date,
+             start: date | None = None) -> Forecast:
+    """Where ``series`` stands against ``value`` on ``today``, and when it will get there at
+    the pace of the last 90 days (or of the days since ``start``, if fewer)."""
+    current = value_on(series, today)
+    window = PACE_DAYS if start is None else max(1, min(PACE_DAYS, (today - start).days))
+    pace = (current - value_on(series, today - timedelta(days=window))) / window
+    achieved = next((day for day, total in series if total >= value), None)
+    if achieved is not None and current >= value:
+        return Forecast(pace, achieved, None)
+    if pace <= 0:
+        return Forecast(pace, None, None)
+    return Forecast(pace, None, today + timedelta(days=math.ceil((value - current) / pace)))

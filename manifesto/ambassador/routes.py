@@ -15,6 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import outreach, targets
 from ..campaign import LAUNCH_DATE
 from ..extensions import db
+from ..i18n import current_language
 from ..models import AmbassadorCity, PipelineStage
 from ..security import ambassador_required
 from . import bp
@@ -70,13 +71,18 @@ def private_pages(response: Response) -> Response:
 def home():
     city = _city()
     city_targets = [(target, targets.progress(target)) for target in targets.city_targets(city.id)]
+    badges = [(url_for("public.badge", _external=True), _("Inclusive Smart Cities Manifesto"))] + [
+        (url_for("public.target_badge", target_id=target.id, _external=True),
+         target.title_in(current_language()))
+        for target, _progress in city_targets if target.published
+    ]
     return render_template(
         "ambassador/home.html",
         city=city,
+        badges=badges,
         attributes=city.stage == PipelineStage.AMBASSADOR,
         referral_link=_referral_link(city.referral_code),
         targets=city_targets,
-        target_status_labels=targets.STATUS_LABELS,
         signatures=outreach.attributed_signatures(city.id),
         totals=outreach.totals(city.id),
     )

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -20,8 +21,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, ValidationErr
 from ..campaign import LAUNCH_DATE
 from ..forms import Form
 from ..i18n import is_iso_country
-from ..labels import TARGET_METRIC_LABELS
-from ..models import TargetMetric
+from ..labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
+from ..models import TargetMetric, TargetScope
 from ..sign.forms import CountrySelect, MultiCheckboxField, PlainText, strip
 
 
@@ -191,13 +192,9 @@ CITY_TARGET_METRICS = (
 )
 
 
-class CityTargetForm(Form):
-    metric = SelectField(
-        _l("What is counted"),
-        choices=[SelectChoice("", _l("Choose what to count"))]
-        + [SelectChoice(m.value, TARGET_METRIC_LABELS[m]) for m in CITY_TARGET_METRICS],
-        validators=[InputRequired(message=_l("Choose what the target counts."))],
-    )
+class TargetNumbersForm(Form):
+    """The value and the dates every target has."""
+
     value = IntegerField(
         _l("Target value"),
         validators=[
@@ -223,3 +220,74 @@ class CityTargetForm(Form):
     def validate_deadline(self, field):
         if field.data and self.start_date.data and field.data <= self.start_date.data:
             raise ValidationError(_l("The deadline must be after the start date."))
+
+
+class CityTargetForm(TargetNumbersForm):
+    metric = SelectField(
+        _l("What is counted"),
+        choices=[SelectChoice("", _l("Choose what to count"))]
+        + [SelectChoice(m.value, TARGET_METRIC_LABELS[m]) for m in CITY_TARGET_METRICS],
+        validators=[InputRequired(message=_l("Choose what the target counts."))],
+    )
+
+
+# --- campaign targets ------------------------------------------------------------------------
+
+
+class TargetForm(TargetNumbersForm):
+    """A target of any metric and scope, with its title in every language (``for_languages``)."""
+
+    metric = SelectField(
+        _l("What is counted"),
+        choices=[SelectChoice("", _l("Choose what to count"))]
+        + [SelectChoice(m.value, TARGET_METRIC_LABELS[m]) for m in TargetMetric],
+        validators=[InputRequired(message=_l("Choose what the target counts."))],
+    )
+    scope = RadioField(
+        _l("Where it is counted"),
+        choices=[SelectChoice(s.value, TARGET_SCOPE_LABELS[s]) for s in TargetScope],
+        default=TargetScope.ALL.value,
+        validators=[InputRequired(message=_l("Choose where the target is counted."))],
+    )
+    country = SelectField(
+        _l("Country (for a target in one country)"),
+        validate_choice=False,
+        widget=CountrySelect(),
+    )
+    ambassador_city = SelectField(
+        _l("Ambassador city (for a target of one city)"),
+        validate_choice=False,
+    )
+    published = BooleanField(_l("Published: shown on the public targets page and in the open data"))
+
+    @classmethod
+    def for_languages(cls, languages):
+        class _Form(cls):
+            pass
+
+        for lang in languages:
+            setattr(_Form, f"title_{lang}", StringField(
+                lang,
+                filters=[strip],
+                validators=[
+                    InputRequired(message=_l("Enter the title in this language.")),
+                    Length(max=200, message=_l("Use at most %(max)d characters.")),
+                    PlainText(),
+                ],
+            ))
+        return _Form
+
+    def validate_country(self, field):
+        if self.scope.data != TargetScope.COUNTRY.value:
+            return
+        if not field.data:
+            raise ValidationError(_l("Choose the country."))
+        _iso_country(self, field)
+
+    def validate_ambassador_city(self, field):
+        if self.scope.data != TargetScope.AMBASSADOR_CITY.value:
+            return
+        if not field.data:
+            raise ValidationError(_l("Choose the ambassador city."))
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Choose the ambassador city from the list."))

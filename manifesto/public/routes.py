@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, make_response, render_template, request
 
-from .. import pipeline, practices, texts
+from .. import pipeline, practices, targets, texts
 from ..campaign import (
     ACCESSIBILITY_STATEMENT_DATE,
     LAUNCH_DATE,
@@ -15,7 +15,7 @@ from ..campaign import (
 from ..counts import counts_by_country, counts_by_kind_and_country, public_counts
 from ..extensions import db
 from ..i18n import country_choices, country_name, current_language, is_iso_country
-from ..models import Signatory, SignatoryKind, SignatoryTheme, Signature, Theme
+from ..models import Signatory, SignatoryKind, SignatoryTheme, Signature, Target, Theme
 from ..signing import fold
 from . import bp
 
@@ -189,3 +189,50 @@ def best_practices():
         filters={name: value for name, value in filters.items() if value},
         cities=cities,
     )
+
+
+def _published_targets() -> list[Target]:
+    return list(db.session.scalars(
+        sa.select(Target).where(Target.published.is_(True)).order_by(Target.deadline, Target.id)
+    ))
+
+
+def _with_progress(target: Target, today):
+    series = targets.target_history(target)
+    return (target, targets.progress(target, today),
+            targets.forecast(target.value, series, today, target.start_date))
+
+
+@bp.get("/targets")
+def targets_page():
+    today = targets.today_utc()
+    return render_template(
+        "public/targets.html",
+        rows=[_with_progress(t, today) for t in _published_targets()],
+        pace_days=targets.PACE_DAYS,
+    )
+
+
+BADGE_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
+
+
+def _badge(**context):
+    response = make_response(render_template("public/badge.svg", **context))
+    response.mimetype = "image/svg+xml"
+    response.headers["Cache-Control"] = BADGE_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/badge.svg")
+def badge():
+    """The campaign's live count, to embed: signatories so far, in the page's language."""
+    return _badge(counts=public_counts(), target=None)
+
+
+@bp.get("/targets/<int:target_id>/badge.svg")
+def target_badge(target_id: int):
+    target = db.session.get(Target, target_id)
+    if target is None or not target.published:
+        abort(404)
+    return _badge(counts=None, target=target, progress=targets.progress(target))

@@ -161,3 +161,15 @@ def test_a_city_that_is_not_an_ambassador_is_told_its_links_do_not_attribute(cli
     page = text(client.get("/en/ambassador/"))
     assert "Alumni" in page
     assert "signatures made through its links are not attributed to it" in page
+
+
+def test_home_offers_the_live_counter_to_embed(client):
+    own, _user = ambassador(client, name="Lisbon")
+    page = client.get("/fr/ambassador/").get_data(as_text=True)
+    assert '<img src="http://localhost/fr/badge.svg" width="380" height="64"' in page
+    # The snippet links to the sign page through the city's referral link.
+    import html
+    snippet = html.unescape(re.search(r'<textarea id="badge-1"[^>]*>(.*?)</textarea>', page).group(1))
+    assert snippet == (f'<a href="http://localhost/fr/sign?ref={own.referral_code}"><img '
+                       'src="http://localhost/fr/badge.svg" width="380" height="64" '
+                       'alt="Manifeste pour des villes intelligentes inclusives"></a>')

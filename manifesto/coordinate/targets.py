@@ -1,0 +1,139 @@
+"""Coordinators: the campaign's targets, of any metric and scope, published or not."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms import SelectChoice
+
+from .. import targets as progress_of
+from ..extensions import db
+from ..i18n import country_name
+from ..models import AmbassadorCity, Target, TargetMetric, TargetScope
+from ..security import coordinator_required
+from . import bp
+from .forms import DecisionForm, TargetForm
+
+
+def _form_class():
+    return TargetForm.for_languages(current_app.config["LANGUAGES"])
+
+
+def _city_choices() -> list[SelectChoice]:
+    cities = db.session.scalars(sa.select(AmbassadorCity).order_by(AmbassadorCity.name))
+    return [SelectChoice("", _("Choose a city"))] + [
+        SelectChoice(str(c.id), f"{c.name} ({country_name(c.country)})") for c in cities]
+
+
+def _form(target: Target | None = None, formdata=None):
+    form_class = _form_class()
+    if formdata is None and target is not None:
+        form = form_class(formdata=None, data={
+            "metric": target.metric.value,
+            "scope": target.scope.value,
+            "country": target.scope_country or "",
+            "ambassador_city": str(target.scope_ambassador_city_id or ""),
+            "value": target.value,
+            "start_date": target.start_date,
+            "deadline": target.deadline,
+            "published": target.published,
+            **{f"title_{lang}": target.titles.get(lang, "")
+               for lang in current_app.config["LANGUAGES"]},
+        })
+    elif formdata is None:
+        form = form_class(formdata=None)
+    else:
+        form = form_class(formdata=formdata)
+    form.ambassador_city.choices = _city_choices()
+    return form
+
+
+def _apply(form, target: Target) -> None:
+    target.metric = TargetMetric(form.metric.data)
+    target.scope = TargetScope(form.scope.data)
+    target.scope_country = form.country.data if target.scope == TargetScope.COUNTRY else None
+    target.scope_ambassador_city_id = (
+        int(form.ambassador_city.data) if target.scope == TargetScope.AMBASSADOR_CITY else None
+    )
+    target.value = form.value.data
+    target.start_date = form.start_date.data
+    target.deadline = form.deadline.data
+    target.published = form.published.data
+    target.titles = {lang: form[f"title_{lang}"].data for lang in current_app.config["LANGUAGES"]}
+
+
+def _target_or_404(target_id: int) -> Target:
+    target = db.session.get(Target, target_id)
+    if target is None:
+        abort(404)
+    return target
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+@coordinator_required
+def targets():
+    form = _form(formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        target = Target()
+        _apply(form, target)
+        db.session.add(target)
+        db.session.commit()
+        flash(_("The target “%(title)s” is saved.", title=target.title_in("en")), "success")
+        return redirect(url_for("coordinate.targets") + f"#target-{target.id}", code=303)
+    rows = db.session.scalars(
+        sa.select(Target).order_by(Target.published.desc(), Target.deadline, Target.id)
+    ).all()
+    today = progress_of.today_utc()
+    return render_template(
+        "coordinate/targets.html",
+        form=form,
+        rows=[(t, progress_of.progress(t, today)) for t in rows],
+    ), 400 if form.errors else 200
+
+
+@bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
+@coordinator_required
+def edit_target(target_id: int):
+    target = _target_or_404(target_id)
+    form = _form(target, formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        _apply(form, target)
+        db.session.commit()
+        flash(_("The target “%(title)s” is saved.", title=target.title_in("en")), "success")
+        return redirect(url_for("coordinate.targets") + f"#target-{target.id}", code=303)
+    return render_template("coordinate/target_edit.html", form=form, target=target), (
+        400 if form.errors else 200)
+
+
+def _decide(target_id: int, change, message: str):
+    target = _target_or_404(target_id)
+    if DecisionForm().validate_on_submit():
+        change(target)
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("coordinate.targets"), code=303)
+
+
+@bp.post("/targets/<int:target_id>/publish")
+@coordinator_required
+def publish_target(target_id: int):
+    target = _target_or_404(target_id)
+    if not all(target.titles.get(lang) for lang in current_app.config["LANGUAGES"]):
+        flash(_("Give the target a title in every language before publishing it."), "error")
+        return redirect(url_for("coordinate.edit_target", target_id=target.id), code=303)
+    return _decide(target_id, lambda t: setattr(t, "published", True),
+                   _("The target is published."))
+
+
+@bp.post("/targets/<int:target_id>/unpublish")
+@coordinator_required
+def unpublish_target(target_id: int):
+    return _decide(target_id, lambda t: setattr(t, "published", False),
+                   _("The target is no longer published."))
+
+
+@bp.post("/targets/<int:target_id>/delete")
+@coordinator_required
+def delete_target(target_id: int):
+    return _decide(target_id, db.session.delete, _("The target is deleted."))
