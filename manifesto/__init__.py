@@ -71,7 +71,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     login_manager.init_app(app)
 
-    from . import ambassador, auth, coordinate, errors, health, public, sign
+    from . import ambassador, api, auth, coordinate, errors, health, public, sign
     from .cli import register_commands
     from .outbox import init_app as init_outbox
     from .security import init_app as init_security
@@ -82,6 +82,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(coordinate.bp, url_prefix="/<lang:lang_code>/coordinate")
     app.register_blueprint(ambassador.bp, url_prefix="/<lang:lang_code>/ambassador")
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
     errors.init_app(app)
     init_security(app)
     init_outbox(app)

@@ -15,6 +15,10 @@ SECRET_LINK = "secret link"
 ROUTES = {
     ("/", "GET"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
+    **{(f"/api/v1/{name}", "GET"): PUBLIC
+       for name in ("counts", "counts.csv", "history", "history.csv", "signatories",
+                    "signatories.csv", "targets", "targets.csv", "ambassadors",
+                    "ambassadors.csv", "openapi.json")},
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/<lang:lang_code>/", "GET"): PUBLIC,
     ("/<lang:lang_code>/manifesto", "GET"): PUBLIC,

@@ -86,7 +86,9 @@ def _filters() -> dict[str, str]:
         "country": args.get("country", "").upper(),
         "theme": args.get("theme", ""),
         "language": args.get("language", ""),
-        "q": " ".join(args.get("q", "").split())[:100],
+        # Control characters (NUL in particular: PostgreSQL refuses it in text) are dropped.
+        "q": " ".join("".join(c for c in args.get("q", "") if c.isprintable() or c.isspace())
+                      .split())[:100],
     }
     allowed = {
         "kind": lambda v: v in {k.value for k in SignatoryKind},

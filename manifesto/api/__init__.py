@@ -1,0 +1,20 @@
+"""The open-data API, ``/api/v1/``: read-only JSON and CSV of the public counts, the count
+history, the public list of signatories, the published targets and the ambassador cities.
+
+No language prefix and no translation: the API is for machines; names of countries and labels
+are left to the reader (ISO codes and the domain's code values are given instead).
+"""
+
+from flask import Blueprint
+
+from . import sessions
+
+bp = Blueprint("api", __name__)
+
+
+@bp.record_once
+def _without_sessions(state) -> None:
+    sessions.init_app(state.app)
+
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,319 @@
+"""What the API publishes, as plain dicts of JSON types; no HTTP here, so tests call these
+without a request. Only public fields are ever selected: contact names and e-mails, mandates,
+interview notes, referral codes and accounts are not read at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from .. import counts, pipeline, targets
+from ..counts import COUNTED, MAYOR_KINDS
+from ..extensions import db
+from ..models import (
+    AmbassadorCity,
+    Signatory,
+    SignatoryKind,
+    SignatoryTheme,
+    Signature,
+    SignatureCount,
+    SignatureStatus,
+    Target,
+    TargetScope,
+    Theme,
+)
+from ..notify import public_name
+from ..signing import fold
+
+# The HTML list pages no deeper than 2,000 pages of 50; the API as deep, whatever per_page.
+MAX_OFFSET = 100_000
+STREAM_BATCH = 1_000
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def kinds_of(kind: str | None) -> tuple[SignatoryKind, ...] | None:
+    """The signatory kinds a ``kind`` filter means: a delegate signs for a mayor."""
+    if kind is None:
+        return None
+    if kind == SignatoryKind.MAYOR:
+        return MAYOR_KINDS
+    return (SignatoryKind(kind),)
+
+
+# --- counts ------------------------------------------------------------------------------------
+
+
+def counts_summary() -> dict:
+    """The counters: what counts (as the home page says), every status × kind, and by country."""
+    public = counts.public_counts()
+    by_status = {status.value: {kind.value: 0 for kind in SignatoryKind}
+                 for status in SignatureStatus}
+    for kind, status, total in db.session.execute(
+        sa.select(SignatureCount.kind, SignatureCount.status, sa.func.sum(SignatureCount.count))
+        .group_by(SignatureCount.kind, SignatureCount.status)
+    ):
+        by_status[status.value][kind.value] = int(total or 0)
+    return {
+        "counted": {
+            "organisations": public.organisations,
+            "mayors": public.mayors,
+            "total": public.signatories,
+            "countries": public.countries,
+            "ambassador_cities": public.ambassador_cities,
+        },
+        "by_status": by_status,
+        "by_country": {
+            country: {"organisations": organisations, "mayors": mayors}
+            for country, organisations, mayors in sorted(counts.counts_by_kind_and_country())
+        },
+    }
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+def history(kind: str | None = None, country: str | None = None, start: date | None = None,
+            end: date | None = None) -> list[dict]:
+    """Signatures counted at the end of each day the number moved, from ``start`` to ``end``.
+
+    With ``start``, the first point is ``start`` itself with the value it had then: a chart of
+    the range begins at the right height rather than at the first move inside it.
+    """
+    series = counts.counted_history(kinds_of(kind), country)
+    if start is not None:
+        series = [(start, targets.value_on(series, start))] + [
+            (day, total) for day, total in series if day > start]
+    if end is not None:
+        series = [(day, total) for day, total in series if day <= end]
+    return [{"date": day.isoformat(), "count": total} for day, total in series]
+
+
+# --- signatories -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatoryFilters:
+    kind: str | None = None
+    country: str | None = None
+    language: str | None = None
+    theme: str | None = None
+    q: str | None = None
+
+    def as_args(self) -> dict[str, str]:
+        return {name: value for name, value in vars(self).items() if value is not None}
+
+
+def signatories_query(filters: SignatoryFilters) -> sa.Select:
+    """The public list's rows, as ``public.routes.signatories`` selects them, newest first;
+    only the columns the list may show."""
+    query = (
+        sa.select(
+            Signatory.id.label("signatory_id"),
+            Signatory.kind,
+            Signatory.organisation_name,
+            Signatory.organisation_type,
+            Signatory.city,
+            Signatory.country,
+            Signature.language,
+            Signature.public_since,
+        )
+        .join(Signature.signatory)
+        .where(Signature.public_since.is_not(None))
+    )
+    if filters.kind is not None:
+        query = query.where(Signatory.kind.in_(kinds_of(filters.kind)))
+    if filters.country is not None:
+        query = query.where(Signatory.country == filters.country)
+    if filters.language is not None:
+        query = query.where(Signature.language == filters.language)
+    if filters.theme is not None:
+        query = query.where(
+            sa.exists().where(
+                SignatoryTheme.signatory_id == Signatory.id,
+                SignatoryTheme.theme == Theme(filters.theme),
+            )
+        )
+    if filters.q is not None:
+        query = query.where(Signatory.name_folded.contains(fold(filters.q), autoescape=True))
+    return query.order_by(Signature.public_since.desc(), Signature.id.desc())
+
+
+def counted_total(filters: SignatoryFilters) -> int | None:
+    """What the list page says has signed, from the counters (never a count of signature rows):
+    for the kind and country filters; None when another filter applies, as no counter knows.
+
+    It includes those who chose not to be listed, so it can exceed the rows of the list.
+    """
+    if filters.language is not None or filters.theme is not None or filters.q is not None:
+        return None
+    query = sa.select(sa.func.coalesce(sa.func.sum(SignatureCount.count), 0)).where(COUNTED)
+    if filters.kind is not None:
+        query = query.where(SignatureCount.kind.in_(kinds_of(filters.kind)))
+    if filters.country is not None:
+        query = query.where(SignatureCount.country == filters.country)
+    return int(db.session.scalar(query) or 0)
+
+
+def _themes_of(signatory_ids: list[int]) -> dict[int, list[str]]:
+    themes: dict[int, list[str]] = {}
+    if signatory_ids:
+        for signatory_id, theme in db.session.execute(
+            sa.select(SignatoryTheme.signatory_id, SignatoryTheme.theme)
+            .where(SignatoryTheme.signatory_id.in_(set(signatory_ids)))
+            .order_by(SignatoryTheme.signatory_id, SignatoryTheme.theme)
+        ):
+            themes.setdefault(signatory_id, []).append(theme.value)
+    return themes
+
+
+def _items(rows) -> list[dict]:
+    themes = _themes_of([row.signatory_id for row in rows])
+    return [
+        {
+            "kind": row.kind.value,
+            "name": public_name(row),
+            "organisation_type": row.organisation_type.value if row.organisation_type else None,
+            "city": row.city,
+            "country": row.country,
+            "language": row.language,
+            "themes": themes.get(row.signatory_id, []),
+            "listed_on": _iso(row.public_since),
+        }
+        for row in rows
+    ]
+
+
+def signatories_page(filters: SignatoryFilters, page: int, per_page: int) -> tuple[list[dict], bool]:
+    """One page of the list, and whether another follows (one row more is read to know)."""
+    rows = db.session.execute(
+        signatories_query(filters).offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return _items(rows[:per_page]), len(rows) > per_page
+
+
+def signatories_batches(filters: SignatoryFilters) -> Iterator[list[dict]]:
+    """Every matching row, a batch at a time, without loading them all (the CSV download).
+
+    The query runs at the call, not at the first batch: a failure is still an error answer,
+    not a download cut short.
+    """
+    result = db.session.execute(
+        signatories_query(filters).execution_options(yield_per=STREAM_BATCH))
+    return (_items(rows) for rows in result.partitions())
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+
+def _titles(target: Target, languages: tuple[str, ...]) -> dict[str, str]:
+    english = target.titles.get("en") or ""
+    return {lang: target.titles.get(lang) or english for lang in languages}
+
+
+def published_targets(languages: tuple[str, ...], today: date) -> list[dict]:
+    """Published targets, nearest deadline first, with their progress and projection.
+
+    A target set for a city that is not (or no longer) public — a candidate — is left out:
+    publishing the target must not publish the city's candidacy.
+    """
+    rows = db.session.scalars(
+        sa.select(Target)
+        .where(Target.published.is_(True))
+        .options(so.selectinload(Target.scope_ambassador_city))
+        .order_by(Target.deadline, Target.id)
+    ).all()
+    result = []
+    for target in rows:
+        city: AmbassadorCity | None = target.scope_ambassador_city
+        if target.scope == TargetScope.AMBASSADOR_CITY and (
+            city is None or city.stage not in pipeline.PUBLIC_STAGES
+        ):
+            continue
+        progress = targets.progress(target, today)
+        projection = targets.forecast(target.value, targets.target_history(target), today,
+                                      target.start_date)
+        result.append({
+            "id": target.id,
+            "metric": target.metric.value,
+            "scope": target.scope.value,
+            "scope_country": target.scope_country,
+            "scope_ambassador_city": (
+                {"id": city.id, "name": city.name} if city is not None
+                and target.scope == TargetScope.AMBASSADOR_CITY else None
+            ),
+            "value": target.value,
+            "start_date": target.start_date.isoformat(),
+            "deadline": target.deadline.isoformat(),
+            "titles": _titles(target, languages),
+            "progress": {
+                "current": progress.current,
+                "percent": progress.percent,
+                "status": progress.status.value,
+                "remaining": progress.remaining,
+                "days_left": progress.days_left,
+                "expected_now": progress.expected_now,
+                "deadline_passed": progress.deadline_passed,
+            },
+            "forecast": {
+                "pace_per_day": round(projection.pace_per_day, 4),
+                "achieved_on": _iso(projection.achieved_on),
+                "projected_on": _iso(projection.projected_on),
+            },
+        })
+    return result
+
+
+# --- ambassador cities -------------------------------------------------------------------------
+
+
+def ambassador_cities() -> list[dict]:
+    """Ambassador cities, then alumni, as the public page shows them; never interview notes."""
+    cities = pipeline.public_cities()
+    ids = [city.id for city in cities]
+    totals = pipeline.activity_totals(ids)
+    practices = pipeline.published_practices(ids)
+    empty = pipeline.ActivityTotals()
+    result = []
+    for city in cities:
+        total = totals.get(city.id, empty)
+        result.append({
+            "id": city.id,
+            "name": city.name,
+            "country": city.country,
+            "stage": city.stage.value,
+            "commitment_date": _iso(city.commitment_date),
+            "commitment_statement": city.commitment_statement,
+            "languages": list(city.languages or []),
+            "countries": list(city.countries or []),
+            "outreach": {
+                "activities": total.activities,
+                "people_reached": total.people_reached,
+                "mayors_engaged": total.mayors_engaged,
+                "organisations_engaged": total.organisations_engaged,
+            },
+            "best_practices": [
+                {
+                    "id": practice.id,
+                    "title": practice.title,
+                    "summary": practice.summary,
+                    "theme": practice.theme.value,
+                    "language": practice.language,
+                    "url": practice.url,
+                    "published_on": _iso(practice.published_at),
+                }
+                for practice in practices.get(city.id, [])
+            ],
+        })
+    return result
