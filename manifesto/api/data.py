@@ -203,15 +203,29 @@ def signatories_page(filters: SignatoryFilters, page: int, per_page: int) -> tup
     return _items(rows[:per_page]), len(rows) > per_page
 
 
-def signatories_batches(filters: SignatoryFilters) -> Iterator[list[dict]]:
+class Batches:
+    """Rows a batch at a time from an open result; ``close`` releases it (on PostgreSQL a
+    server-side cursor) even if nobody read to the end, say a client that hung up."""
+
+    def __init__(self, result: sa.Result):
+        self.result = result
+
+    def __iter__(self) -> Iterator[list[dict]]:
+        for rows in self.result.partitions():
+            yield _items(rows)
+
+    def close(self) -> None:
+        self.result.close()
+
+
+def signatories_batches(filters: SignatoryFilters) -> Batches:
     """Every matching row, a batch at a time, without loading them all (the CSV download).
 
     The query runs at the call, not at the first batch: a failure is still an error answer,
-    not a download cut short.
+    not a download cut short. The caller closes what it gets.
     """
-    result = db.session.execute(
-        signatories_query(filters).execution_options(yield_per=STREAM_BATCH))
-    return (_items(rows) for rows in result.partitions())
+    return Batches(db.session.execute(
+        signatories_query(filters).execution_options(yield_per=STREAM_BATCH)))
 
 
 # --- targets -----------------------------------------------------------------------------------

@@ -235,7 +235,9 @@ def signatories_csv():
                 for item in items
             )
 
-    return _download("manifesto-signatories.csv", stream_with_context(lines()))
+    response = _download("manifesto-signatories.csv", stream_with_context(lines()))
+    response.call_on_close(batches.close)  # also when the client goes away mid-download
+    return response
 
 
 # --- targets -------------------------------------------------------------------------------------
