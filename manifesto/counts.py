@@ -34,13 +34,19 @@ from .models import (
 )
 
 MAYOR_KINDS = (SignatoryKind.MAYOR, SignatoryKind.DELEGATE)
-COUNTED = sa.or_(
-    sa.and_(
-        SignatureCount.kind == SignatoryKind.ORGANISATION,
-        SignatureCount.status.in_((SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)),
-    ),
-    sa.and_(SignatureCount.kind.in_(MAYOR_KINDS), SignatureCount.status == SignatureStatus.VERIFIED),
-)
+ORGANISATION_COUNTED = (SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
+
+
+def counted_rule(kind, status):
+    """The campaign's rule as SQL, on any kind and status columns: an organisation counts once
+    confirmed (or verified), a mayor or a delegate once verified."""
+    return sa.or_(
+        sa.and_(kind == SignatoryKind.ORGANISATION, status.in_(ORGANISATION_COUNTED)),
+        sa.and_(kind.in_(MAYOR_KINDS), status == SignatureStatus.VERIFIED),
+    )
+
+
+COUNTED = counted_rule(SignatureCount.kind, SignatureCount.status)
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,11 @@ def public_counts() -> PublicCounts:
 
 def is_counted(kind: SignatoryKind, status: SignatureStatus) -> bool:
     if kind == SignatoryKind.ORGANISATION:
-        return status in (SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
+        return status in ORGANISATION_COUNTED
     return status == SignatureStatus.VERIFIED
 
 
-COUNTED_DAY = sa.or_(
-    sa.and_(
-        SignatureCountDay.kind == SignatoryKind.ORGANISATION,
-        SignatureCountDay.status.in_((SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)),
-    ),
-    sa.and_(SignatureCountDay.kind.in_(MAYOR_KINDS),
-            SignatureCountDay.status == SignatureStatus.VERIFIED),
-)
+COUNTED_DAY = counted_rule(SignatureCountDay.kind, SignatureCountDay.status)
 
 
 @functools.cache

@@ -30,7 +30,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 
 from . import counts
-from .counts import COUNTED, MAYOR_KINDS
+from .counts import COUNTED, MAYOR_KINDS, counted_rule
 from .extensions import db
 from .models import (
     AmbassadorCity,
@@ -41,7 +41,6 @@ from .models import (
     SignatoryKind,
     Signature,
     SignatureCount,
-    SignatureStatus,
     Target,
     TargetMetric,
     TargetScope,
@@ -62,16 +61,7 @@ SIGNATURE_METRICS = (
 )
 
 # The same rule as ``counts.COUNTED``, on signature rows instead of counters.
-COUNTED_ROW = sa.and_(
-    Signature.flagged.is_(False),
-    sa.or_(
-        sa.and_(
-            Signatory.kind == SignatoryKind.ORGANISATION,
-            Signature.status.in_((SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)),
-        ),
-        sa.and_(Signatory.kind.in_(MAYOR_KINDS), Signature.status == SignatureStatus.VERIFIED),
-    ),
-)
+COUNTED_ROW = sa.and_(Signature.flagged.is_(False), counted_rule(Signatory.kind, Signature.status))
 
 
 @dataclass(frozen=True)
