@@ -29,8 +29,12 @@ from .models import (
     SignatoryKind,
     Signature,
     SignatureCount,
+    DashboardStat,
     SignatureCountDay,
+    SignatureTotalDay,
     SignatureStatus,
+    SignatoryTheme,
+    Theme,
 )
 
 MAYOR_KINDS = (SignatoryKind.MAYOR, SignatoryKind.DELEGATE)
@@ -108,6 +112,17 @@ def _upsert_day(dialect: str) -> sa.Insert:
     )
 
 
+@functools.cache
+def _upsert_total_day(dialect: str) -> sa.Insert:
+    """The same for the campaign-wide row of the day (all countries)."""
+    table = SignatureTotalDay.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(delta=sa.bindparam("delta", type_=sa.Integer)).on_conflict_do_update(
+        index_elements=["day", "kind", "status"],
+        set_={"delta": table.c.delta + sa.bindparam("delta", type_=sa.Integer)},
+    )
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 
@@ -120,6 +135,115 @@ def adjust(kind: SignatoryKind, status: SignatureStatus, country: str, delta: in
     values = {"kind": kind, "status": status, "country": country, "count": delta, "delta": delta}
     connection.execute(_upsert(dialect), values)
     connection.execute(_upsert_day(dialect), {**values, "day": today()})
+    connection.execute(_upsert_total_day(dialect), {**values, "day": today()})
+
+
+@functools.cache
+def _upsert_stat(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT DO UPDATE count = count + :delta on ``dashboard_stat``."""
+    table = DashboardStat.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(count=sa.bindparam("delta", type_=sa.Integer)).on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={"count": table.c.count + sa.bindparam("delta", type_=sa.Integer)},
+    )
+
+
+STAT_ALL_COUNTRIES = ""
+
+
+def stat_keys(day: date, country: str, language: str, themes: Iterable[Theme],
+              status: SignatureStatus) -> list[tuple[str, str, str, date, str]]:
+    """The (span, country, facet, day, value) rows one signature is counted in."""
+    month = day.replace(day=1)
+    keys = []
+    for span, start in (("d", day), ("m", month)):
+        for where in (country, STAT_ALL_COUNTRIES):
+            keys.append((span, where, "language", start, language))
+            if status != SignatureStatus.WITHDRAWN:
+                keys.extend((span, where, "theme", start, str(theme)) for theme in themes)
+        keys.append((span, STAT_ALL_COUNTRIES, "country", start, country))
+    return sorted(keys, key=lambda k: (k[0], k[1], k[2], k[3].isoformat(), k[4]))
+
+
+def adjust_stats(day: date, kind: SignatoryKind, status: SignatureStatus, country: str,
+                 language: str, themes: Iterable[Theme], delta: int) -> None:
+    """Move one signature made on ``day`` in or out of ``status`` in ``dashboard_stat``
+    (rows in one order, so that concurrent transactions lock them in the same order)."""
+    rows = [
+        {"span": span, "country": where, "facet": facet, "day": start, "value": value,
+         "kind": kind, "status": status, "delta": delta}
+        for span, where, facet, start, value in stat_keys(day, country, language, themes, status)
+    ]
+    db.session.connection().execute(_upsert_stat(db.engine.dialect.name), rows)
+
+
+def day_of(column):
+    """The UTC day of a timestamp column, on both databases (SQLite keeps text)."""
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.date(column)
+    return sa.cast(sa.func.timezone("UTC", column), sa.Date)  # whatever the session's zone
+
+
+def month_of(column):
+    """The first day of the UTC month of a timestamp column, on both databases."""
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.strftime("%Y-%m-01", column)
+    return sa.cast(sa.func.date_trunc("month", sa.func.timezone("UTC", column)), sa.Date)
+
+
+def _stat_queries():
+    """(span, country-or-all, facet, SELECT) grouping the signature rows as ``dashboard_stat``
+    holds them: every row of the table comes from exactly one of these."""
+    live = Signature.flagged.is_(False)
+    for span, start in (("d", day_of(Signature.created_at)), ("m", month_of(Signature.created_at))):
+        for per_country in (True, False):
+            where = Signatory.country if per_country else sa.literal(STAT_ALL_COUNTRIES)
+            for facet, value, extra in (
+                ("language", Signature.language, ()),
+                ("theme", SignatoryTheme.theme, (Signature.status != SignatureStatus.WITHDRAWN,)),
+                ("country", Signatory.country, ()),
+            ):
+                if facet == "country" and per_country:
+                    continue
+                query = (
+                    sa.select(sa.literal(span), where, sa.literal(facet), start, value,
+                              Signatory.kind, Signature.status, sa.func.count())
+                    .select_from(Signature)
+                    .join(Signatory, Signatory.id == Signature.signatory_id)
+                    .where(live, *extra)
+                    .group_by(*((Signatory.country,) if per_country else ()), start, value,
+                              Signatory.kind, Signature.status)
+                )
+                if facet == "theme":
+                    query = query.join(SignatoryTheme,
+                                       SignatoryTheme.signatory_id == Signatory.id)
+                yield span, per_country, facet, query
+
+
+_STAT_COLUMNS = ["span", "country", "facet", "day", "value", "kind", "status", "count"]
+
+
+def rebuild_stats() -> int:
+    """Recompute ``dashboard_stat`` from the signature rows; returns the rows written."""
+    db.session.execute(sa.delete(DashboardStat))
+    for *_, query in _stat_queries():
+        db.session.execute(sa.insert(DashboardStat).from_select(_STAT_COLUMNS, query))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(DashboardStat)) or 0
+
+
+def stats_drift() -> int:
+    """How many ``dashboard_stat`` rows disagree with the signature rows (0 when all agree)."""
+    def key(row):
+        return (row[0], row[1], row[2], str(row[3]), str(row[4]), str(row[5]), str(row[6]))
+
+    stored = {key(r): r[7] for r in db.session.execute(
+        sa.select(*(getattr(DashboardStat, c) for c in _STAT_COLUMNS))
+        .where(DashboardStat.count != 0))}
+    actual = {}
+    for *_, query in _stat_queries():
+        actual.update((key(r), r[7]) for r in db.session.execute(query))
+    return sum(1 for k in stored.keys() | actual.keys() if stored.get(k, 0) != actual.get(k, 0))
 
 
 def _grouped_rows() -> dict[tuple, int]:
@@ -133,7 +257,7 @@ def _grouped_rows() -> dict[tuple, int]:
 
 
 def rebuild_signature_counts() -> int:
-    """Recompute every counter, and the history, from the signature rows (after a bulk load or
+    """Recompute every counter, the history and the dashboard's statistics, from the signature rows (after a bulk load or
     a repair). Returns the number of counter rows written.
     """
     db.session.execute(sa.delete(SignatureCount))
@@ -142,6 +266,7 @@ def rebuild_signature_counts() -> int:
         db.session.add(SignatureCount(kind=kind, status=status, country=country, count=count))
     db.session.flush()
     rebuild_history()
+    rebuild_stats()
     return len(grouped)
 
 
@@ -194,7 +319,30 @@ def rebuild_history() -> int:
               for (d, k, s, c), n in deltas.items() if n]
     for start in range(0, len(values), 5_000):
         db.session.execute(sa.insert(SignatureCountDay), values[start:start + 5_000])
+    rebuild_total_history()
     return len(values)
+
+
+def _total_history_query():
+    return (sa.select(SignatureCountDay.day, SignatureCountDay.kind, SignatureCountDay.status,
+                      sa.func.sum(SignatureCountDay.delta))
+            .group_by(SignatureCountDay.day, SignatureCountDay.kind, SignatureCountDay.status))
+
+
+def rebuild_total_history() -> None:
+    """Sum ``signature_count_day`` over the countries into ``signature_total_day``."""
+    db.session.execute(sa.delete(SignatureTotalDay))
+    db.session.execute(sa.insert(SignatureTotalDay).from_select(
+        ["day", "kind", "status", "delta"], _total_history_query()))
+
+
+def total_history_drift() -> int:
+    """Campaign-wide history rows that are not the sum of the countries' (0 when all agree)."""
+    actual = {(str(d), str(k), str(s)): int(n) for d, k, s, n in db.session.execute(
+        _total_history_query())}
+    stored = {(str(r.day), str(r.kind), str(r.status)): r.delta
+              for r in db.session.scalars(sa.select(SignatureTotalDay))}
+    return sum(1 for k in actual.keys() | stored.keys() if actual.get(k, 0) != stored.get(k, 0))
 
 
 def history_drift() -> list[tuple[SignatoryKind, SignatureStatus, str, int, int]]:
@@ -218,17 +366,18 @@ def history_drift() -> list[tuple[SignatoryKind, SignatureStatus, str, int, int]
 
 def counted_history(kinds: Iterable[SignatoryKind] | None = None,
                     country: str | None = None) -> list[tuple[date, int]]:
-    """(day, counted signatures at the end of that day), for the days the number moved."""
-    query = sa.select(SignatureCountDay.day, sa.func.sum(SignatureCountDay.delta)).where(
-        COUNTED_DAY)
+    """(day, counted signatures at the end of that day), for the days the number moved.
+
+    Campaign-wide it reads ``signature_total_day``; for a country, ``signature_count_day``."""
+    table = SignatureCountDay if country else SignatureTotalDay
+    query = sa.select(table.day, sa.func.sum(table.delta)).where(
+        counted_rule(table.kind, table.status))
     if kinds is not None:
-        query = query.where(SignatureCountDay.kind.in_(tuple(kinds)))
+        query = query.where(table.kind.in_(tuple(kinds)))
     if country:
         query = query.where(SignatureCountDay.country == country.upper())
     total, series = 0, []
-    for day, delta in db.session.execute(
-        query.group_by(SignatureCountDay.day).order_by(SignatureCountDay.day)
-    ):
+    for day, delta in db.session.execute(query.group_by(table.day).order_by(table.day)):
         if delta:
             total += int(delta)
             series.append((day, total))

@@ -348,6 +348,52 @@ class SignatureCountDay(db.Model):
     delta: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 
 
+class SignatureTotalDay(db.Model):
+    """``signature_count_day`` summed over the countries: the campaign-wide history reads a
+    few thousand rows instead of one per country and day. Kept by ``counts.adjust``."""
+
+    __tablename__ = "signature_total_day"
+
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[SignatoryKind] = so.mapped_column(str_enum(SignatoryKind), primary_key=True)
+    status: so.Mapped[SignatureStatus] = so.mapped_column(
+        str_enum(SignatureStatus), primary_key=True
+    )
+    delta: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class DashboardStat(db.Model):
+    """Signatures by the UTC day (or month) they were made and where they stand now, counted
+    by facet: the coordinators' dashboard sums a few hundred of these rows for any date range
+    and country instead of reading a million signatures.
+
+    Each live signature is counted, under its current ``kind`` and ``status``:
+
+    - in ``facet`` "language" (``value``: the language of signing) and "theme" (one row per
+      theme prioritised; withdrawn signatures are left out, their themes are erased), both for
+      its ``country`` and for all countries (``country`` "");
+    - in ``facet`` "country" (``value``: its country), for all countries only;
+
+    each at two spans: "d", the day it was made, and "m", that month (``day`` is then
+    the first of the month), so a long range reads whole months and only its ragged ends by
+    day. Flagged signatures are left out, as in the counters. ``counts.adjust_stats`` keeps it
+    in the same transaction as the status change.
+    """
+
+    __tablename__ = "dashboard_stat"
+
+    span: so.Mapped[str] = so.mapped_column(sa.String(1), primary_key=True)
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), primary_key=True)
+    facet: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.String(30), primary_key=True)
+    kind: so.Mapped[SignatoryKind] = so.mapped_column(str_enum(SignatoryKind), primary_key=True)
+    status: so.Mapped[SignatureStatus] = so.mapped_column(
+        str_enum(SignatureStatus), primary_key=True
+    )
+    count: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
 class SignatureToken(db.Model):
     """A secret link for one signature; only the SHA-256 of the token is stored."""
 
@@ -550,3 +596,24 @@ class BestPractice(db.Model):
 
     ambassador_city: so.Mapped[AmbassadorCity] = so.relationship()
     author: so.Mapped[User | None] = so.relationship(foreign_keys=[author_id])
+
+
+class AuditEvent(db.Model):
+    """Something a coordinator did that touches personal data or what the public sees: who,
+    what, when. Rows are only ever added (no page or command edits them)."""
+
+    __tablename__ = "audit_event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    # Kept when the account is erased: the log must still say who it was.
+    user_email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    # What it was about, without personal data of third parties: e.g. the filters of an export
+    # and the number of rows.
+    detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+
+    user: so.Mapped[User | None] = so.relationship()

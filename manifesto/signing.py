@@ -122,10 +122,14 @@ def _change(signature: Signature, **changes) -> None:
         setattr(signature, name, value)
     after = _counted_key(signature)
     if before != after:
+        made = signature.created_at or utcnow()  # not yet flushed: made now
+        cohort = (made.date(), signature.language, signature.signatory.themes)
         if before is not None:
             counts.adjust(*before, -1)
+            counts.adjust_stats(cohort[0], before[0], before[1], before[2], *cohort[1:], -1)
         if after is not None:
             counts.adjust(*after, +1)
+            counts.adjust_stats(cohort[0], after[0], after[1], after[2], *cohort[1:], +1)
     _refresh_public(signature)
 
 
@@ -243,6 +247,7 @@ def _create(req: SignRequest) -> int:
         confirm_token, manage_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         message = notify.confirm(req, confirm_token, manage_token, req.language)
     themes = list(dict.fromkeys(Theme(t) for t in req.themes))
+    now = utcnow()
     connection = db.session.connection()
     organisation = req.kind == SignatoryKind.ORGANISATION
     mayor = req.kind in MAYOR_KINDS
@@ -286,6 +291,7 @@ def _create(req: SignRequest) -> int:
             "ambassador_city_id": req.ambassador_city_id,
             "outreach_activity_id": req.outreach_activity_id,
             "signer_emails_sent": 1 if send else 0,
+            "created_at": now,
         },
     ).inserted_primary_key[0]
     if send:
@@ -297,6 +303,8 @@ def _create(req: SignRequest) -> int:
     # updates the same counter row, and holds its lock until the commit.
     if not flagged:
         counts.adjust(req.kind, SignatureStatus.PENDING, req.country, +1)
+        counts.adjust_stats(now.date(), req.kind, SignatureStatus.PENDING, req.country,
+                             req.language, themes, +1)
     return signature_id
 
 

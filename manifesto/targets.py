@@ -245,11 +245,7 @@ def city_targets(city_id: int) -> list[Target]:
 PACE_DAYS = 90  # the pace is what the last 90 days brought
 
 
-def _day(column):
-    """The UTC day of a timestamp column, on both databases (SQLite keeps text)."""
-    if db.engine.dialect.name == "sqlite":
-        return sa.func.date(column)
-    return sa.cast(column, sa.Date)
+_day = counts.day_of
 
 
 def _as_date(value) -> date:

@@ -46,6 +46,10 @@ ROUTES = {
     ("/<lang:lang_code>/signature/<token>/withdraw", "POST"): SECRET_LINK,
     ("/<lang:lang_code>/signature/withdrawn", "GET"): PUBLIC,
     ("/<lang:lang_code>/coordinate/review", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/dashboard", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/exports/signatories.csv", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/exports/activities.csv", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/audit", "GET"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/signatures/<int:signature_id>/verify", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/signatures/<int:signature_id>/reject", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/signatures/<int:signature_id>/clear-flag", "POST"):

@@ -1,0 +1,170 @@
+"""Coordinators: the dashboard (targets' burn-ups, signatures by country on a map, by kind,
+language and theme, the funnel, the ambassador cities side by side), the exports of personal
+data, and the audit log that records them."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import Response, current_app, render_template, request, stream_with_context
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import audit, charts, counts, dashboard, exports
+from .. import targets as progress_of
+from ..extensions import db
+from ..i18n import country_name, language_name
+from ..labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, THEME_LABELS
+from ..models import SignatureStatus, Target
+from ..security import coordinator_required
+from . import bp
+from .forms import DashboardFilterForm, ExportForm
+
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def _period(form: DashboardFilterForm, today: date) -> dashboard.Period:
+    start = form.start.data or dashboard.first_day() or today
+    end = form.end.data or today
+    if end < start:  # only the default start can be after a chosen end
+        start = end
+    return dashboard.Period(start, end, form.country.data or None)
+
+
+def _burnups(today: date) -> list:
+    rows = []
+    for target in db.session.scalars(sa.select(Target).order_by(Target.deadline, Target.id)):
+        series = progress_of.target_history(target)
+        state = progress_of.progress(target, today)
+        outlook = progress_of.forecast(target.value, series, today, start=target.start_date)
+        chart = charts.burnup(series, target.value, target.start_date, target.deadline, today,
+                              outlook.pace_per_day)
+        rows.append((target, state, outlook, chart))
+    return rows
+
+
+def _describe(breakdown: dashboard.Breakdown, label) -> str:
+    top = [row for row in breakdown.rows[:3] if row[1]]
+    if not top:
+        return _("No counted signatures in the period.")
+    return _("%(counted)s counted in all. Most: %(list)s.",
+             counted=format_number(breakdown.counted),
+             list=", ".join(f"{label(key)} ({format_number(n)})" for key, n, _s in top))
+
+
+def _bars_and_descriptions(figures: dashboard.SignatureFigures,
+                           outreach: dashboard.OutreachFigures):
+    def rows(breakdown, label):
+        return charts.bars([(str(label(key)), counted) for key, counted, _s in breakdown.rows])
+
+    kind = KIND_SHORT_LABELS.__getitem__
+    theme = THEME_LABELS.__getitem__
+    chart_bars = SimpleNamespace(
+        kind=rows(figures.by_kind, kind),
+        language=rows(figures.by_language, language_name),
+        theme=rows(figures.by_theme, theme),
+        cities=charts.bars([(c.city.name, c.signed) for c in outreach.cities]),
+        types=charts.bars([(str(ACTIVITY_TYPE_LABELS[t.type]), t.signed) for t in outreach.types]),
+    )
+    text = SimpleNamespace(
+        kind=_describe(figures.by_kind, kind),
+        language=_describe(figures.by_language, language_name),
+        theme=_describe(figures.by_theme, theme),
+        top_countries=", ".join(country_name(code) for code, n, _s in figures.by_country.rows[:5]
+                                if n),
+    )
+    return chart_bars, text
+
+
+@bp.get("/dashboard")
+@coordinator_required
+def dashboard_view():
+    today = counts.today()
+    form = DashboardFilterForm(request.args)
+    if not form.validate():
+        return render_template("coordinate/dashboard.html", form=form, figures=None), 400, PRIVATE
+    period = _period(form, today)
+    languages = current_app.config["LANGUAGES"]
+    figures = dashboard.signature_figures(period, languages)
+    by_country = {code: counted for code, counted, _signed in figures.by_country.rows}
+    width, height, shapes = charts.europe_shapes()
+    outreach = dashboard.outreach_figures(period)
+    chart_bars, charts_text = _bars_and_descriptions(figures, outreach)
+    export_form = ExportForm(formdata=None, data={
+        "start": period.start, "end": period.end, "country": period.country or ""})
+    return render_template(
+        "coordinate/dashboard.html",
+        form=form,
+        period=period,
+        today=today,
+        figures=figures,
+        outreach=outreach,
+        chart_bars=chart_bars,
+        charts_text=charts_text,
+        statuses=SignatureStatus,
+        burnups=_burnups(today),
+        map_size=(width, height),
+        map_shapes=shapes,
+        map_values=by_country,
+        map_fills=charts.map_fills(by_country),
+        map_legend=charts.map_legend(by_country),
+        bars=charts.bars,
+        export_form=export_form,
+    ), PRIVATE
+
+
+def _export(kind: str):
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return render_template("coordinate/dashboard.html", form=form, figures=None), 400, PRIVATE
+    period = _period(form, counts.today())
+    if kind == audit.EXPORT_SIGNATORIES:
+        rows = exports.signatories_count(period)
+        chunks, result = exports.signatories_csv(period)
+        name = "signatories"
+    else:
+        rows = exports.activities_count(period)
+        chunks, result = exports.activities_csv(period)
+        name = "activities"
+    audit.record(current_user, kind, start=period.start.isoformat(),
+                 end=period.end.isoformat(), country=period.country, rows=rows)
+    db.session.commit()
+    filename = f"manifesto-{name}-{period.start.isoformat()}-{period.end.isoformat()}"
+    if period.country:
+        filename += f"-{period.country}"
+    response = Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
+                                 **PRIVATE})
+    response.call_on_close(result.close)
+    return response
+
+
+@bp.post("/exports/signatories.csv")
+@coordinator_required
+def export_signatories():
+    return _export(audit.EXPORT_SIGNATORIES)
+
+
+@bp.post("/exports/activities.csv")
+@coordinator_required
+def export_activities():
+    return _export(audit.EXPORT_ACTIVITIES)
+
+
+@bp.get("/audit")
+@coordinator_required
+def audit_log():
+    action = request.args.get("action") or None
+    if action not in (None, *audit.ACTION_LABELS):
+        action = None
+    try:
+        number = int(request.args.get("page", "1"))
+    except ValueError:
+        number = 1
+    events, pages = audit.page(number, action)
+    return render_template("coordinate/audit.html", events=events, pages=pages,
+                           page=min(max(1, number), pages), action=action,
+                           action_labels=audit.ACTION_LABELS), PRIVATE

@@ -1,0 +1,131 @@
+"""Coordinators' CSV exports: the signatories with their contact e-mails, and the outreach
+activities of every city, for a period and a country. Streamed a batch at a time; every export
+is written to the audit log by the view before the first byte goes out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from .dashboard import Period, _moment
+from .extensions import db
+from .models import AmbassadorCity, OutreachActivity, Signatory, Signature, SignatoryTheme
+from .outreach import spreadsheet_safe
+
+BATCH = 1_000
+
+SIGNATORY_COLUMNS = (
+    "signature_id", "signed_at", "status", "flagged", "kind", "organisation_name",
+    "organisation_type", "mayor_name", "delegate_name", "delegate_role", "city", "country",
+    "contact_name", "contact_email", "language", "themes", "listed_publicly", "confirmed_at",
+    "verified_at", "rejected_at", "withdrawn_at", "ambassador_city",
+)
+ACTIVITY_COLUMNS = (
+    "date", "ambassador_city", "country", "type", "title", "language", "audience_reached",
+    "mayors_engaged", "organisations_engaged", "evidence_url", "signatures_attributed",
+)
+
+
+def _line(values) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(spreadsheet_safe(v) for v in values)
+    return out.getvalue()
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _value(value) -> str:
+    return "" if value is None else str(getattr(value, "value", value))
+
+
+def signatories_query(period: Period) -> sa.Select:
+    query = (
+        sa.select(Signature, Signatory, AmbassadorCity.name)
+        .join(Signatory, Signatory.id == Signature.signatory_id)
+        .outerjoin(AmbassadorCity, AmbassadorCity.id == Signature.ambassador_city_id)
+        .where(Signature.created_at >= _moment(period.start),
+               Signature.created_at < _moment(period.end + timedelta(days=1)))
+        .order_by(Signature.id)
+    )
+    if period.country:
+        query = query.where(Signatory.country == period.country)
+    return query
+
+
+def signatories_count(period: Period) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(signatories_query(period).order_by(None).subquery())
+    ) or 0
+
+
+def signatories_csv(period: Period) -> tuple[Iterator[str], sa.Result]:
+    """(the CSV's chunks, the open result to close when the response closes)."""
+    result = db.session.execute(signatories_query(period).execution_options(yield_per=BATCH))
+
+    def chunks() -> Iterator[str]:
+        yield "\ufeff" + _line(SIGNATORY_COLUMNS)
+        for rows in result.partitions():
+            themes: dict[int, list[str]] = defaultdict(list)
+            for signatory_id, theme in db.session.execute(
+                sa.select(SignatoryTheme.signatory_id, SignatoryTheme.theme)
+                .where(SignatoryTheme.signatory_id.in_([row[1].id for row in rows]))
+                .order_by(SignatoryTheme.signatory_id, SignatoryTheme.theme)
+            ):
+                themes[signatory_id].append(theme.value)
+            yield "".join(_line((
+                s.id, _iso(s.created_at), _value(s.status), "yes" if s.flagged else "no",
+                _value(p.kind), p.organisation_name, _value(p.organisation_type), p.mayor_name,
+                p.delegate_name, p.delegate_role, p.city, p.country, p.contact_name,
+                p.contact_email, s.language, " ".join(themes.get(p.id, ())),
+                "yes" if p.listed_publicly else "no", _iso(s.confirmed_at),
+                _iso(s.verified_at), _iso(s.rejected_at), _iso(s.withdrawn_at), city,
+            )) for s, p, city in rows)
+
+    return chunks(), result
+
+
+def activities_query(period: Period) -> sa.Select:
+    through = (
+        sa.select(sa.func.count())
+        .where(Signature.outreach_activity_id == OutreachActivity.id,
+               Signature.flagged.is_(False))
+        .correlate(OutreachActivity)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(OutreachActivity, AmbassadorCity.name, AmbassadorCity.country, through)
+        .join(AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id)
+        .where(OutreachActivity.date >= period.start, OutreachActivity.date <= period.end)
+        .order_by(OutreachActivity.date, OutreachActivity.id)
+    )
+    if period.country:
+        query = query.where(AmbassadorCity.country == period.country)
+    return query
+
+
+def activities_count(period: Period) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(activities_query(period).order_by(None).subquery())
+    ) or 0
+
+
+def activities_csv(period: Period) -> tuple[Iterator[str], sa.Result]:
+    result = db.session.execute(activities_query(period).execution_options(yield_per=BATCH))
+
+    def chunks() -> Iterator[str]:
+        yield "\ufeff" + _line(ACTIVITY_COLUMNS)
+        for rows in result.partitions():
+            yield "".join(_line((
+                a.date.isoformat(), city, country, a.type.value, a.title, a.language,
+                a.audience_reached, a.mayors_engaged, a.organisations_engaged,
+                a.evidence_url, through,
+            )) for a, city, country, through in rows)
+
+    return chunks(), result
