@@ -150,7 +150,8 @@ def burnup(series: list[tuple[date, int]], value: int, start: date, deadline: da
     projection = ""
     if start <= today < deadline and pace_per_day > 0:
         projection = f"{x(today)},{y(now_value)} {x(deadline)},{y(projected_end)}"
-    y_ticks = [(y(top * i / 4), round(top * i / 4)) for i in range(5)]
+    steps = 5 if top % 5 == 0 else 4
+    y_ticks = [(y(top * i / steps), round(top * i / steps)) for i in range(steps + 1)]
     months = []
     cursor = start.replace(day=1)
     while cursor <= end:

@@ -107,7 +107,7 @@ def test_reconcile_finds_and_repairs_a_history_that_drifted(app):
     result = runner.invoke(args=["counts", "reconcile", "--check"])
     assert result.exit_code == 1
     assert "history        6  counter        1" in result.output
-    assert "out of step with the daily history" in result.output
+    assert "row(s) of the daily history out of step" in result.output
 
     result = runner.invoke(args=["counts", "reconcile"])
     assert result.exit_code == 0 and "daily history rebuilt" in result.output

@@ -164,7 +164,10 @@ def test_dashboard_shows_every_chart_with_a_table_and_filters_by_period_and_coun
     page = text(response)
     # Every chart is an SVG with a title and a description, and a table follows it.
     svgs = re.findall(r'<svg class="chart[^"]*" role="img" aria-labelledby="([\w-]+)-title \1-desc"', body)
-    assert {"funnel", "map", "kind", "language", "theme", "cities", "types"} <= set(svgs)
+    assert {"chart-funnel", "map", "chart-kind", "chart-language", "chart-theme",
+            "chart-cities", "chart-types"} <= set(svgs)
+    ids = re.findall(r' id="([^"]+)"', body)
+    assert len(ids) == len(set(ids)), "duplicate ids"
     assert any(s.startswith("burnup-chart-") for s in svgs)
     assert body.count("<table") == 8  # a burn-up, the funnel, 4 breakdowns, cities, types
     # March 2025 only: 2 Portuguese, 1 French, 1 Maltese mayor (verified), 1 German pending.
