@@ -110,6 +110,6 @@ def test_reconcile_finds_and_repairs_a_history_that_drifted(app):
     assert "row(s) of the daily history out of step" in result.output
 
     result = runner.invoke(args=["counts", "reconcile"])
-    assert result.exit_code == 0 and "daily history rebuilt" in result.output
+    assert result.exit_code == 0 and "the daily history and the dashboard" in result.output
     assert runner.invoke(args=["counts", "reconcile", "--check"]).exit_code == 0
     assert counted_history() == [(date(2026, 1, 2), 1)]
