@@ -121,17 +121,15 @@ def _export(kind: str):
     if not form.validate_on_submit():
         return render_template("coordinate/dashboard.html", form=form, figures=None), 400, PRIVATE
     period = _period(form, counts.today())
-    if kind == audit.EXPORT_SIGNATORIES:
-        rows = exports.signatories_count(period)
-        chunks, result = exports.signatories_csv(period)
-        name = "signatories"
-    else:
-        rows = exports.activities_count(period)
-        chunks, result = exports.activities_csv(period)
-        name = "activities"
+    signatories = kind == audit.EXPORT_SIGNATORIES
+    rows = (exports.signatories_count if signatories else exports.activities_count)(period)
     audit.record(current_user, kind, start=period.start.isoformat(),
                  end=period.end.isoformat(), country=period.country, rows=rows)
+    # Committed before the rows are read: on PostgreSQL the streamed result is a server-side
+    # cursor, which a commit would close.
     db.session.commit()
+    chunks, result = (exports.signatories_csv if signatories else exports.activities_csv)(period)
+    name = "signatories" if signatories else "activities"
     filename = f"manifesto-{name}-{period.start.isoformat()}-{period.end.isoformat()}"
     if period.country:
         filename += f"-{period.country}"
