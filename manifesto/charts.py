@@ -15,6 +15,8 @@ from pathlib import Path
 
 from babel.core import get_global
 
+from .targets import value_on
+
 MAP_FILE = Path(__file__).parent / "data" / "europe_map.json"
 # A light-to-dark blue scale with enough contrast against white at its darker end; the
 # lightest step is for "none", and every country also has its number in the table.
@@ -122,8 +124,6 @@ def burnup(series: list[tuple[date, int]], value: int, start: date, deadline: da
     """A burn-up from ``start`` to ``deadline``: the value so far (steps), the straight line
     from 0 to ``value``, and the projection at ``pace_per_day`` from today. Once the deadline
     has passed the chart ends there and the table adds today's value."""
-    from .targets import value_on
-
     end = deadline
     span = max(1, (end - start).days)
     now_value = value_on(series, today)

@@ -24,20 +24,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .extensions import db
 from .models import (
     AmbassadorCity,
+    DashboardStat,
     PipelineStage,
     Signatory,
     SignatoryKind,
+    SignatoryTheme,
     Signature,
     SignatureCount,
-    DashboardStat,
     SignatureCountDay,
-    SignatureTotalDay,
     SignatureStatus,
-    SignatoryTheme,
+    SignatureTotalDay,
     Theme,
 )
 
 MAYOR_KINDS = (SignatoryKind.MAYOR, SignatoryKind.DELEGATE)
+# Still standing: waiting for confirmation, confirmed or verified (not withdrawn or rejected).
+LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
 ORGANISATION_COUNTED = (SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
 
 
@@ -178,6 +180,15 @@ def adjust_stats(day: date, kind: SignatoryKind, status: SignatureStatus, countr
     db.session.connection().execute(_upsert_stat(db.engine.dialect.name), rows)
 
 
+def move(kind: SignatoryKind, status: SignatureStatus, country: str, made: date,
+         language: str, themes: Iterable[Theme], delta: int) -> None:
+    """Count one signature (made on ``made``) in or out of ``status`` everywhere a count is
+    kept: the counter and its daily history (``adjust``) and the dashboard's statistics
+    (``adjust_stats``)."""
+    adjust(kind, status, country, delta)
+    adjust_stats(made, kind, status, country, language, themes, delta)
+
+
 def day_of(column):
     """The UTC day of a timestamp column, on both databases (SQLite keeps text)."""
     if db.engine.dialect.name == "sqlite":
@@ -193,8 +204,8 @@ def month_of(column):
 
 
 def _stat_queries():
-    """(span, country-or-all, facet, SELECT) grouping the signature rows as ``dashboard_stat``
-    holds them: every row of the table comes from exactly one of these."""
+    """SELECTs grouping the signature rows as ``dashboard_stat`` holds them: every row of the
+    table comes from exactly one of these."""
     live = Signature.flagged.is_(False)
     for span, start in (("d", day_of(Signature.created_at)), ("m", month_of(Signature.created_at))):
         for per_country in (True, False):
@@ -218,7 +229,7 @@ def _stat_queries():
                 if facet == "theme":
                     query = query.join(SignatoryTheme,
                                        SignatoryTheme.signatory_id == Signatory.id)
-                yield span, per_country, facet, query
+                yield query
 
 
 _STAT_COLUMNS = ["span", "country", "facet", "day", "value", "kind", "status", "count"]
@@ -227,7 +238,7 @@ _STAT_COLUMNS = ["span", "country", "facet", "day", "value", "kind", "status", "
 def rebuild_stats() -> int:
     """Recompute ``dashboard_stat`` from the signature rows; returns the rows written."""
     db.session.execute(sa.delete(DashboardStat))
-    for *_, query in _stat_queries():
+    for query in _stat_queries():
         db.session.execute(sa.insert(DashboardStat).from_select(_STAT_COLUMNS, query))
     return db.session.scalar(sa.select(sa.func.count()).select_from(DashboardStat)) or 0
 
@@ -241,7 +252,7 @@ def stats_drift() -> int:
         sa.select(*(getattr(DashboardStat, c) for c in _STAT_COLUMNS))
         .where(DashboardStat.count != 0))}
     actual = {}
-    for *_, query in _stat_queries():
+    for query in _stat_queries():
         actual.update((key(r), r[7]) for r in db.session.execute(query))
     return sum(1 for k in stored.keys() | actual.keys() if stored.get(k, 0) != actual.get(k, 0))
 
@@ -257,8 +268,8 @@ def _grouped_rows() -> dict[tuple, int]:
 
 
 def rebuild_signature_counts() -> int:
-    """Recompute every counter, the history and the dashboard's statistics, from the signature rows (after a bulk load or
-    a repair). Returns the number of counter rows written.
+    """Recompute every counter, the history and the dashboard's statistics from the signature
+    rows (after a bulk load or a repair). Returns the number of counter rows written.
     """
     db.session.execute(sa.delete(SignatureCount))
     grouped = _grouped_rows()

@@ -19,7 +19,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from .counts import is_counted
+from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
     ActivityType,
@@ -60,7 +60,6 @@ REQUIRED_COLUMNS = tuple(c for c in FIELDS if c not in OPTIONAL_COLUMNS)
 IGNORED_COLUMNS = ("referral_link", "signatures_attributed")  # written by the export only
 TEXT_COLUMNS = ("title", "description", "evidence_url")
 
-LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
 # A cell starting with one of these is a formula to a spreadsheet app (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

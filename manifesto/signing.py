@@ -39,7 +39,6 @@ from .models import (
 
 CONFIRM_TOKEN_LIFETIME = timedelta(days=7)
 MAX_SIGNER_EMAILS = 5  # per signature: the first message, new links, "you already signed"
-LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
 # Bots: no e-mail goes to the address they typed until a coordinator clears the flag.
 SILENT_FLAGS = frozenset({"honeypot"})
 
@@ -122,14 +121,12 @@ def _change(signature: Signature, **changes) -> None:
         setattr(signature, name, value)
     after = _counted_key(signature)
     if before != after:
-        made = signature.created_at or utcnow()  # not yet flushed: made now
-        cohort = (made.date(), signature.language, signature.signatory.themes)
+        made = (signature.created_at or utcnow()).date()  # not yet flushed: made now
+        themes = signature.signatory.themes
         if before is not None:
-            counts.adjust(*before, -1)
-            counts.adjust_stats(cohort[0], before[0], before[1], before[2], *cohort[1:], -1)
+            counts.move(*before, made, signature.language, themes, -1)
         if after is not None:
-            counts.adjust(*after, +1)
-            counts.adjust_stats(cohort[0], after[0], after[1], after[2], *cohort[1:], +1)
+            counts.move(*after, made, signature.language, themes, +1)
     _refresh_public(signature)
 
 
@@ -188,7 +185,7 @@ _LIVE_DUPLICATE = (
         _SIGNATORY.c.kind.in_(sa.bindparam("kinds", expanding=True)),
         _SIGNATORY.c.country == sa.bindparam("country"),
         _SIGNATORY.c.name_folded == sa.bindparam("name"),
-        _SIGNATURE.c.status.in_(LIVE_STATUSES),
+        _SIGNATURE.c.status.in_(counts.LIVE_STATUSES),
     )
     .order_by(_SIGNATURE.c.id)
     .limit(1)
@@ -302,9 +299,8 @@ def _create(req: SignRequest) -> int:
     # Last, just before the commit: on PostgreSQL every signature of the same kind and country
     # updates the same counter row, and holds its lock until the commit.
     if not flagged:
-        counts.adjust(req.kind, SignatureStatus.PENDING, req.country, +1)
-        counts.adjust_stats(now.date(), req.kind, SignatureStatus.PENDING, req.country,
-                             req.language, themes, +1)
+        counts.move(req.kind, SignatureStatus.PENDING, req.country, now.date(), req.language,
+                    themes, +1)
     return signature_id
 
 
@@ -432,7 +428,7 @@ def review_queue() -> tuple[list[Signature], list[Signature]]:
     ).all()
     flagged = db.session.scalars(
         sa.select(Signature)
-        .where(Signature.flagged.is_(True), Signature.status.in_(LIVE_STATUSES))
+        .where(Signature.flagged.is_(True), Signature.status.in_(counts.LIVE_STATUSES))
         .order_by(Signature.created_at, Signature.id)
     ).all()
     return list(mandates), list(flagged)
@@ -449,7 +445,7 @@ def same_city_signatures(signature: Signature) -> list[Signature]:
                 Signatory.kind.in_(MAYOR_KINDS),
                 Signatory.country == signature.signatory.country,
                 Signatory.name_folded == signature.signatory.name_folded,
-                Signature.status.in_(LIVE_STATUSES),
+                Signature.status.in_(counts.LIVE_STATUSES),
             )
         )
     )

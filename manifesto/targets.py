@@ -245,9 +245,6 @@ def city_targets(city_id: int) -> list[Target]:
 PACE_DAYS = 90  # the pace is what the last 90 days brought
 
 
-_day = counts.day_of
-
-
 def _as_date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -280,7 +277,7 @@ def history(metric: TargetMetric, scope: TargetScope = TargetScope.ALL,
         return counts.counted_history(_kinds(metric),
                                       country if scope == TargetScope.COUNTRY else None)
     if metric in SIGNATURE_METRICS:
-        day = _day(Signature.created_at)
+        day = counts.day_of(Signature.created_at)
         query = (
             sa.select(day, sa.func.count())
             .select_from(Signature)
@@ -297,7 +294,7 @@ def history(metric: TargetMetric, scope: TargetScope = TargetScope.ALL,
 
 
 def _ambassador_city_history(scope, country, city_id) -> list[tuple[date, int]]:
-    day = _day(PipelineEvent.at)
+    day = counts.day_of(PipelineEvent.at)
     change = sa.case((PipelineEvent.to_stage == PipelineStage.AMBASSADOR, 1), else_=-1)
     query = (
         sa.select(day, sa.func.sum(change))
