@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
@@ -36,7 +37,8 @@ def page(number: int, action: str | None = None) -> tuple[list[AuditEvent], int]
     pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, number), pages)
     events = db.session.scalars(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        query.options(so.selectinload(AuditEvent.user))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset((number - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
     return list(events), pages

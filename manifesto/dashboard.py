@@ -19,8 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from . import counts
-from .counts import STAT_ALL_COUNTRIES, is_counted
+from .counts import LIVE_STATUSES, STAT_ALL_COUNTRIES, is_counted
 from .extensions import db
 from .models import (
     ActivityType,
@@ -34,9 +33,6 @@ from .models import (
     SignatureStatus,
     Theme,
 )
-
-LIVE = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
-
 
 @dataclass(frozen=True)
 class Period:
@@ -113,8 +109,10 @@ def _breakdown(counts_by: dict, key_of, order=None) -> Breakdown:
     counted: dict = defaultdict(int)
     signed: dict = defaultdict(int)
     for (value, kind, status), n in counts_by.items():
+        if not n:  # a statistic row that went back to 0
+            continue
         key = key_of(value, kind)
-        if status in LIVE:
+        if status in LIVE_STATUSES:
             signed[key] += n
         if is_counted(kind, status):
             counted[key] += n
@@ -167,13 +165,8 @@ def signature_figures(period: Period, languages: list[str]) -> SignatureFigures:
         funnel.by_status[status][kind] += n
     known = set(languages)
     language_keys = list(languages) + sorted({v for v, _k, _s in by_language} - known)
-    if period.country:
-        by_country = _breakdown(
-            {(period.country, k, s): sum(n for (_v, k2, s2), n in by_language.items()
-                                          if k2 == k and s2 == s)
-             for k in SignatoryKind for s in SignatureStatus},
-            lambda value, kind: value)
-        by_country.rows = [r for r in by_country.rows if r[1] or r[2]]
+    if period.country:  # every row of the country's language facet is that country's
+        by_country = _breakdown(by_language, lambda value, kind: period.country)
     else:
         by_country = _breakdown(facet_counts("country", period), lambda value, kind: value)
     return SignatureFigures(
@@ -187,8 +180,10 @@ def signature_figures(period: Period, languages: list[str]) -> SignatureFigures:
     )
 
 
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
+def made_in(period: Period) -> tuple:
+    """The conditions on ``Signature.created_at`` for signatures made in the period (UTC)."""
+    return (Signature.created_at >= datetime.combine(period.start, time(), UTC),
+            Signature.created_at < datetime.combine(period.end + timedelta(days=1), time(), UTC))
 
 
 def _flagged(period: Period) -> int:
@@ -196,9 +191,8 @@ def _flagged(period: Period) -> int:
     query = (
         sa.select(sa.func.count())
         .select_from(Signature)
-        .where(Signature.flagged.is_(True), Signature.status.in_(LIVE),
-               Signature.created_at >= _moment(period.start),
-               Signature.created_at < _moment(period.end + timedelta(days=1)))
+        .where(Signature.flagged.is_(True), Signature.status.in_(LIVE_STATUSES),
+               *made_in(period))
     )
     if period.country:
         query = query.join(Signatory, Signatory.id == Signature.signatory_id).where(
@@ -275,10 +269,9 @@ def outreach_figures(period: Period) -> OutreachFigures:
         types[kind].activities += n
         types[kind].people_reached += int(reached or 0)
     made_in_period = (
-        Signature.created_at >= _moment(period.start),
-        Signature.created_at < _moment(period.end + timedelta(days=1)),
+        *made_in(period),
         Signature.flagged.is_(False),
-        Signature.status.in_(LIVE),
+        Signature.status.in_(LIVE_STATUSES),
     )
     if cities:
         for city_id, kind, status, n in db.session.execute(
@@ -304,10 +297,3 @@ def outreach_figures(period: Period) -> OutreachFigures:
         types=[t for t in types.values() if t.activities or t.signed],
     )
 
-
-def country_codes_with_signatures() -> list[str]:
-    """Countries some signature came from (for the filter), from the counters."""
-    return list(db.session.scalars(
-        sa.select(sa.distinct(counts.SignatureCount.country))
-        .where(counts.SignatureCount.count > 0)
-    ))

@@ -8,11 +8,11 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import timedelta
 
 import sqlalchemy as sa
 
-from .dashboard import Period, _moment
+from .counts import LIVE_STATUSES
+from .dashboard import Period, made_in
 from .extensions import db
 from .models import AmbassadorCity, OutreachActivity, Signatory, Signature, SignatoryTheme
 from .outreach import spreadsheet_safe
@@ -50,8 +50,7 @@ def signatories_query(period: Period) -> sa.Select:
         sa.select(Signature, Signatory, AmbassadorCity.name)
         .join(Signatory, Signatory.id == Signature.signatory_id)
         .outerjoin(AmbassadorCity, AmbassadorCity.id == Signature.ambassador_city_id)
-        .where(Signature.created_at >= _moment(period.start),
-               Signature.created_at < _moment(period.end + timedelta(days=1)))
+        .where(*made_in(period))
         .order_by(Signature.id)
     )
     if period.country:
@@ -95,7 +94,7 @@ def activities_query(period: Period) -> sa.Select:
     through = (
         sa.select(sa.func.count())
         .where(Signature.outreach_activity_id == OutreachActivity.id,
-               Signature.flagged.is_(False))
+               Signature.flagged.is_(False), Signature.status.in_(LIVE_STATUSES))
         .correlate(OutreachActivity)
         .scalar_subquery()
     )

@@ -17,7 +17,7 @@ from .. import audit, charts, counts, dashboard, exports
 from .. import targets as progress_of
 from ..extensions import db
 from ..i18n import country_name, language_name
-from ..labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, THEME_LABELS
+from ..labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, STATUS_LABELS, THEME_LABELS
 from ..models import SignatureStatus, Target
 from ..security import coordinator_required
 from . import bp
@@ -62,7 +62,15 @@ def _bars_and_descriptions(figures: dashboard.SignatureFigures,
 
     kind = KIND_SHORT_LABELS.__getitem__
     theme = THEME_LABELS.__getitem__
+    funnel = figures.funnel
     chart_bars = SimpleNamespace(
+        funnel=charts.bars([
+            (_("Signed"), funnel.made),
+            (_("Confirmed their e-mail (or verified)"), funnel.confirmed_or_beyond),
+            (_("Verified by a coordinator"), funnel.verified),
+            *((str(STATUS_LABELS[s]), funnel.total(s)) for s in (
+                SignatureStatus.PENDING, SignatureStatus.WITHDRAWN, SignatureStatus.REJECTED)),
+        ]),
         kind=rows(figures.by_kind, kind),
         language=rows(figures.by_language, language_name),
         theme=rows(figures.by_theme, theme),
@@ -99,7 +107,6 @@ def dashboard_view():
         "coordinate/dashboard.html",
         form=form,
         period=period,
-        today=today,
         figures=figures,
         outreach=outreach,
         chart_bars=chart_bars,
@@ -111,7 +118,6 @@ def dashboard_view():
         map_values=by_country,
         map_fills=charts.map_fills(by_country),
         map_legend=charts.map_legend(by_country),
-        bars=charts.bars,
         export_form=export_form,
     ), PRIVATE
 
@@ -119,7 +125,11 @@ def dashboard_view():
 def _export(kind: str):
     form = ExportForm()
     if not form.validate_on_submit():
-        return render_template("coordinate/dashboard.html", form=form, figures=None), 400, PRIVATE
+        # Hidden fields someone changed: the dashboard's filters say what is wrong with them.
+        filters = DashboardFilterForm(request.form)
+        filters.validate()
+        return render_template("coordinate/dashboard.html", form=filters, figures=None), \
+            400, PRIVATE
     period = _period(form, counts.today())
     signatories = kind == audit.EXPORT_SIGNATORIES
     rows = (exports.signatories_count if signatories else exports.activities_count)(period)
@@ -165,4 +175,4 @@ def audit_log():
     events, pages = audit.page(number, action)
     return render_template("coordinate/audit.html", events=events, pages=pages,
                            page=min(max(1, number), pages), action=action,
-                           action_labels=audit.ACTION_LABELS), PRIVATE
+                           action_labels=audit.ACTION_LABELS, as_date=date.fromisoformat), PRIVATE

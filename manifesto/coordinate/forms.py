@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    HiddenField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -21,11 +21,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
-from flask_wtf.form import _Auto
 
 from ..campaign import LAUNCH_DATE
-from ..forms import Form
 from ..ambassador.forms import IsoDateField
+from ..forms import Form
 from ..i18n import country_choices, current_language, is_iso_country
 from ..labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
 from ..models import TargetMetric, TargetScope
@@ -299,7 +298,23 @@ class TargetForm(TargetNumbersForm):
             raise ValidationError(_l("Choose the ambassador city from the list."))
 
 
-class DashboardFilterForm(Form):
+class _PeriodForm(Form):
+    """A period and a country, checked the same way wherever they come from."""
+
+    def validate_country(self, field):
+        if field.data and not is_iso_country(field.data):
+            raise ValidationError(_("Choose one of the countries offered."))
+
+    def validate_end(self, field):
+        start = self.start.data
+        if field.data and start and field.data < start:
+            raise ValidationError(
+                _("The end date (%(end)s) is before the start date (%(start)s): swap them to "
+                  "see the period in between.",
+                  end=format_date(field.data, "medium"), start=format_date(start, "medium")))
+
+
+class DashboardFilterForm(_PeriodForm):
     """The dashboard's period and country, read from the query string (a GET: no CSRF)."""
 
     start = IsoDateField(_l("From"), validators=[Optional()])
@@ -314,38 +329,11 @@ class DashboardFilterForm(Form):
         self.country.choices = [SelectChoice("", _l("All countries"))] + [
             SelectChoice(code, name) for code, name in country_choices(current_language())]
 
-    def validate_country(self, field):
-        if field.data and not is_iso_country(field.data):
-            raise ValidationError(_("Choose one of the countries offered."))
 
-    def validate_end(self, field):
-        start = self.start.data
-        if field.data and start and field.data < start:
-            raise ValidationError(
-                _("The end date (%(end)s) is before the start date (%(start)s): swap them to "
-                  "see the period in between.",
-                  end=format_date(field.data, "medium"), start=format_date(start, "medium")))
-
-    def query_args(self) -> dict[str, str]:
-        """The valid filters as query-string arguments."""
-        args = {
-            "start": self.start.data.isoformat() if self.start.data else "",
-            "end": self.end.data.isoformat() if self.end.data else "",
-            "country": self.country.data or "",
-        }
-        return {name: value for name, value in args.items() if value}
-
-
-class ExportForm(DashboardFilterForm):
+class ExportForm(_PeriodForm):
     """An export of personal data: a POST with CSRF, so that every one is deliberate and
     logged, with the dashboard's filters as hidden fields."""
 
     start = IsoDateField(_l("From"), validators=[Optional()], widget=HiddenInput())
     end = IsoDateField(_l("To"), validators=[Optional()], widget=HiddenInput())
     country = HiddenField(_l("Country"))
-
-    class Meta:
-        csrf = True
-
-    def __init__(self, formdata=_Auto, **kwargs):
-        Form.__init__(self, formdata=formdata, **kwargs)

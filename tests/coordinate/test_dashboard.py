@@ -265,3 +265,15 @@ def test_the_map_comes_from_the_dataset_with_iso_codes():
     assert {"FR", "DE", "PT", "MT", "LU", "IS", "UA", "GB"} <= codes
     assert all(s.d.startswith("M") for s in shapes if s.d)
     assert next(s for s in shapes if s.code == "MT").dot
+
+
+def test_an_export_with_changed_hidden_fields_is_refused_explained_and_not_logged(
+        client, coordinator):
+    response = client.post("/en/coordinate/exports/signatories.csv",
+                           data={"start": "2025-06-01", "end": "2025-03-01", "country": "XX"})
+    assert response.status_code == 400
+    page = text(response)
+    assert "The end date (Mar 1, 2025) is before the start date (Jun 1, 2025)" in page
+    assert "Choose one of the countries offered." in page
+    assert 'value="2025-06-01"' in response.get_data(as_text=True)  # shown in the filters
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
