@@ -23,13 +23,6 @@ MOVE_FORMS = {
 }
 
 
-def _city_or_404(city_id: int) -> AmbassadorCity:
-    city = db.session.get(AmbassadorCity, city_id)
-    if city is None:
-        abort(404)
-    return city
-
-
 def _move_form(city: AmbassadorCity, formdata=None):
     form_class = MOVE_FORMS.get(city.stage)
     if form_class is None:
@@ -96,13 +89,13 @@ def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status:
 @bp.get("/cities/<int:city_id>")
 @coordinator_required
 def city(city_id: int):
-    return _render_city(_city_or_404(city_id))
+    return _render_city(db.get_or_404(AmbassadorCity, city_id))
 
 
 @bp.post("/cities/<int:city_id>/move")
 @coordinator_required
 def move_city(city_id: int):
-    city = _city_or_404(city_id)
+    city = db.get_or_404(AmbassadorCity, city_id)
     to_stage = pipeline.NEXT_STAGE.get(city.stage)
     form = _move_form(city, formdata=request.form)
     if to_stage is None or form is None:
@@ -124,7 +117,7 @@ def move_city(city_id: int):
 @bp.post("/cities/<int:city_id>/targets")
 @coordinator_required
 def add_city_target(city_id: int):
-    city = _city_or_404(city_id)
+    city = db.get_or_404(AmbassadorCity, city_id)
     form = CityTargetForm()
     if not form.validate_on_submit():
         return _render_city(city, target_form=form, status=400)
@@ -148,7 +141,7 @@ def add_city_target(city_id: int):
 @bp.post("/cities/<int:city_id>/targets/<int:target_id>/delete")
 @coordinator_required
 def delete_city_target(city_id: int, target_id: int):
-    city = _city_or_404(city_id)
+    city = db.get_or_404(AmbassadorCity, city_id)
     target = db.session.get(Target, target_id)
     if target is None or target.scope_ambassador_city_id != city.id:
         abort(404)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,17 +23,10 @@ def practices_queue():
     )
 
 
-def _practice_or_404(practice_id: int) -> BestPractice:
-    practice = db.session.get(BestPractice, practice_id)
-    if practice is None:
-        abort(404)
-    return practice
-
-
 @bp.post("/practices/<int:practice_id>/publish")
 @coordinator_required
 def publish_practice(practice_id: int):
-    practice = _practice_or_404(practice_id)
+    practice = db.get_or_404(BestPractice, practice_id)
     if DecisionForm().validate_on_submit() and practice.status != BestPracticeStatus.PUBLISHED:
         practices.publish(practice, current_user)
         db.session.commit()
@@ -45,7 +38,7 @@ def publish_practice(practice_id: int):
 @bp.post("/practices/<int:practice_id>/unpublish")
 @coordinator_required
 def unpublish_practice(practice_id: int):
-    practice = _practice_or_404(practice_id)
+    practice = db.get_or_404(BestPractice, practice_id)
     if DecisionForm().validate_on_submit() and practice.status == BestPracticeStatus.PUBLISHED:
         practices.unpublish(practice)
         db.session.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -63,13 +63,6 @@ def _apply(form, target: Target) -> None:
     target.titles = {lang: form[f"title_{lang}"].data for lang in current_app.config["LANGUAGES"]}
 
 
-def _target_or_404(target_id: int) -> Target:
-    target = db.session.get(Target, target_id)
-    if target is None:
-        abort(404)
-    return target
-
-
 @bp.route("/targets", methods=["GET", "POST"])
 @coordinator_required
 def targets():
@@ -95,7 +88,7 @@ def targets():
 @bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
 @coordinator_required
 def edit_target(target_id: int):
-    target = _target_or_404(target_id)
+    target = db.get_or_404(Target, target_id)
     form = _form(target, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         _apply(form, target)
@@ -107,7 +100,7 @@ def edit_target(target_id: int):
 
 
 def _decide(target_id: int, change, message: str):
-    target = _target_or_404(target_id)
+    target = db.get_or_404(Target, target_id)
     if DecisionForm().validate_on_submit():
         change(target)
         db.session.commit()
@@ -118,7 +111,7 @@ def _decide(target_id: int, change, message: str):
 @bp.post("/targets/<int:target_id>/publish")
 @coordinator_required
 def publish_target(target_id: int):
-    target = _target_or_404(target_id)
+    target = db.get_or_404(Target, target_id)
     if not all(target.titles.get(lang) for lang in current_app.config["LANGUAGES"]):
         flash(_("Give the target a title in every language before publishing it."), "error")
         return redirect(url_for("coordinate.edit_target", target_id=target.id), code=303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -71,17 +71,10 @@ def users():
     return _users_page(form, 400 if form.errors else 200)
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.post("/users/<int:user_id>/resend-invitation")
 @coordinator_required
 def resend_invitation(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     if UserActionForm().validate_on_submit():
         if not user.active:
             flash(_("%(name)s's account is deactivated: reactivate it first.", name=user.name),
@@ -101,7 +94,7 @@ def resend_invitation(user_id: int):
 @bp.post("/users/<int:user_id>/deactivate")
 @coordinator_required
 def deactivate_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     if UserActionForm().validate_on_submit():
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account. Ask another coordinator."), "error")
@@ -116,7 +109,7 @@ def deactivate_user(user_id: int):
 @bp.post("/users/<int:user_id>/reactivate")
 @coordinator_required
 def reactivate_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     if UserActionForm().validate_on_submit() and not user.active:
         accounts.reactivate(user)
         db.session.commit()
