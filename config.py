@@ -69,6 +69,12 @@ class Config:
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    # Anonymous public answers (pages, badge, API) kept in each worker's memory for at most
+    # this many seconds (0: off); see manifesto/response_cache.py.
+    RESPONSE_CACHE_SECONDS = 5
+    # Memory-mapped reads of the SQLite file, up to this many bytes (0: off). Random reads
+    # (a dashboard's lookups) take half the time.
+    SQLITE_MMAP_SIZE = 1 << 30
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -114,6 +120,7 @@ class Config:
             "RESET_RATE_LIMIT_PER_ADDRESS", "3 per hour"
         )
         self.SIGN_MIN_SECONDS = _int("SIGN_MIN_SECONDS", 5)
+        self.RESPONSE_CACHE_SECONDS = _int("RESPONSE_CACHE_SECONDS", self.RESPONSE_CACHE_SECONDS, minimum=0)
         exempt = os.environ.get("SIGN_RATE_LIMIT_EXEMPT_DOMAINS")
         self.SIGN_RATE_LIMIT_EXEMPT_DOMAINS = (
             frozenset(d.strip().lower() for d in exempt.split(",") if d.strip())
@@ -186,6 +193,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = False
+    RESPONSE_CACHE_SECONDS = 0  # tests read their own writes at once; test_response_cache.py
     # Cheap but still argon2id: the suite hashes many passwords.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

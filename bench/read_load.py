@@ -17,9 +17,12 @@ three years), loads the demo accounts, starts gunicorn, logs in as the demo coor
 from __future__ import annotations
 
 import http.client
+import json
 import multiprocessing
 import random
 import re
+import shutil
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -42,6 +45,8 @@ from bench._common import (  # noqa: E402
 )
 
 PASSWORD = "bench-password-2026"
+WRK = shutil.which("wrk")
+WRK_REPORT = Path(__file__).resolve().parent / "wrk" / "report.lua"
 DASHBOARD_FILTERS = (
     "", "?start=2025-01-01&end=2025-12-31", "?country=FR", "?start=2026-03-01&end=2026-03-31",
     "?country=DE&start=2024-06-01&end=2025-05-31", "?start=2026-10-22&end=2026-11-20",
@@ -153,6 +158,20 @@ def _client(port: int, path: str, until: float, queue) -> None:
     queue.put((times, errors))
 
 
+def throughput_wrk(port: int, path: str, connections: int, duration: float) -> dict:
+    """wrk (C, one thread per core) as the load: it leaves the server nearly all the CPU."""
+    result = subprocess.run(
+        [WRK, "--threads", "1", "--connections", str(connections), "--duration",
+         f"{duration:.0f}s", "--timeout", "10s", "--script", str(WRK_REPORT),
+         f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True)
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("WRK ")), None)
+    if result.returncode or line is None:
+        raise click.ClickException(f"wrk failed on {path}: {result.stderr.strip() or result.stdout}")
+    data = json.loads(line[4:])
+    return {"rps": data["requests"] / data["seconds"], "p95": data["p95"] / 1e6,
+            "errors": data["errors"] + data["bad_status"]}
+
+
 def throughput(port: int, path: str, clients: int, duration: float) -> dict:
     queue = multiprocessing.Queue()
     until = time.perf_counter() + duration
@@ -176,35 +195,57 @@ def throughput(port: int, path: str, clients: int, duration: float) -> dict:
                    "without a name).")
 @click.option("--signatures", default="1m", show_default=True)
 @click.option("--activities", default="100k", show_default=True)
+@click.option("--no-load", is_flag=True,
+              help="Use the data already in --database-url (a database kept with --keep).")
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
-@click.option("--clients", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--worker-class", type=click.Choice(["sync", "gthread"]), default="gthread",
+              show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads per gthread worker.")
+@click.option("--client", type=click.Choice(["wrk", "python"]), default="wrk" if WRK else "python",
+              show_default=True, help="The load: wrk (apt-get install wrk) or Python processes.")
+@click.option("--clients", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="wrk connections, or Python client processes.")
 @click.option("--duration", type=click.FloatRange(1, 600), default=10, show_default=True)
+@click.option("--response-cache", type=click.IntRange(0, 3600), default=None,
+              help="RESPONSE_CACHE_SECONDS for the server [default: the app's, 5].")
 @click.option("--dashboard-requests", type=click.IntRange(8, 10_000), default=80,
               show_default=True)
 @click.option("--quiet-wait", type=click.FloatRange(0, 3600), default=30, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the database and the instance folder.")
-def main(database_url, signatures, activities, workers, clients, duration, dashboard_requests,
-         quiet_wait, keep):
+def main(database_url, signatures, activities, no_load, workers, worker_class, threads, client,
+         clients, duration, response_cache, dashboard_requests, quiet_wait, keep):
     """Dashboard latency and public read throughput with SIGNATURES and ACTIVITIES loaded."""
-    with Database(database_url, keep=keep, label="read") as database:
+    if client == "wrk" and not WRK:
+        raise click.UsageError("wrk is not installed (apt-get install wrk), or use --client python")
+    extra_env = {} if response_cache is None else {"RESPONSE_CACHE_SECONDS": str(response_cache)}
+    with Database(database_url, keep=keep or no_load, label="read") as database:
         database.upgrade()
-        database.flask("demo", "--password", PASSWORD)
-        database.load(_count(signatures))
-        load_activities(database, _count(activities))
-        with Server(database, workers=workers) as server:
+        if not no_load:
+            database.flask("demo", "--password", PASSWORD)
+            database.load(_count(signatures))
+            load_activities(database, _count(activities))
+        with Server(database, workers=workers, worker_class=worker_class, threads=threads,
+                    extra_env=extra_env) as server:
             cookie = login(server.port)
             wait_for_quiet(quiet_wait)
             dash = dashboard_latency(server.port, cookie, dashboard_requests)
+            cache = response_cache if response_cache is not None else "app default"
             click.echo(f"\nApp {app_revision()}, {database.label}, {signatures} signatures, "
-                       f"{activities} activities, gunicorn {server.label}, {clients} clients\n")
+                       f"{activities} activities, gunicorn {server.label}, {client} with "
+                       f"{clients} clients, response cache {cache}\n")
             print_table(["page", "p50", "p95", "max", "n", "bytes"],
                         [["dashboard (8 filter sets)", ms(dash["p50"]), ms(dash["p95"]),
                           ms(dash["max"]), dash["n"], dash["bytes"]]])
             rows = []
-            for path in READ_PATHS:
-                wait_for_quiet(quiet_wait)
-                result = throughput(server.port, path, clients, duration)
-                rows.append([path, f"{result['rps']:.0f}", ms(result["p95"]), result["errors"]])
+            measure = throughput_wrk if client == "wrk" else throughput
+            with click.progressbar(READ_PATHS, label="Read paths",
+                                   item_show_func=lambda p: p or "") as paths:
+                for path in paths:
+                    wait_for_quiet(quiet_wait)
+                    result = measure(server.port, path, clients, duration)
+                    rows.append([path, f"{result['rps']:.0f}", ms(result["p95"]),
+                                 result["errors"]])
             click.echo("")
             print_table(["path", "req/s", "p95", "errors"], rows)
 

@@ -274,7 +274,20 @@ class Signature(db.Model):
     """One act of signing, bound to the exact text (version, language, hash) that was signed."""
 
     __tablename__ = "signature"
-    __table_args__ = (sa.Index("ix_signature_public_since", "public_since", "id"),)
+    __table_args__ = (
+        sa.Index("ix_signature_public_since", "public_since", "id"),
+        # The dashboard counts the flagged signatures made in a period from the index alone.
+        sa.Index("ix_signature_flagged_status_created_at", "flagged", "status", "created_at"),
+        # Most signatures came through no city's or activity's link: indexing only those that
+        # did keeps these indexes small and tells the planners (SQLite's statistics average
+        # over every row) that a lookup by city or activity finds few rows.
+        sa.Index("ix_signature_ambassador_city_id", "ambassador_city_id",
+                 sqlite_where=sa.text("ambassador_city_id IS NOT NULL"),
+                 postgresql_where=sa.text("ambassador_city_id IS NOT NULL")),
+        sa.Index("ix_signature_outreach_activity_id", "outreach_activity_id",
+                 sqlite_where=sa.text("outreach_activity_id IS NOT NULL"),
+                 postgresql_where=sa.text("outreach_activity_id IS NOT NULL")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     signatory_id: so.Mapped[int] = so.mapped_column(
@@ -290,10 +303,10 @@ class Signature(db.Model):
     )
     privacy_notice_version: so.Mapped[str] = so.mapped_column(sa.String(20))
     ambassador_city_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("ambassador_city.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("ambassador_city.id", ondelete="SET NULL")
     )
     outreach_activity_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("outreach_activity.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("outreach_activity.id", ondelete="SET NULL")
     )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -307,7 +320,7 @@ class Signature(db.Model):
     # The random key the sign form carried: a retried or double-clicked POST finds this row.
     submission_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     # Held for a coordinator (honeypot, too fast, rate limit): not counted or listed until cleared.
-    flagged: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    flagged: so.Mapped[bool] = so.mapped_column(default=False)
     flag_reasons: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     # E-mails the signer's own actions caused (sign, resend, sign again): capped.
     signer_emails_sent: so.Mapped[int] = so.mapped_column(default=0)
@@ -475,11 +488,15 @@ class OutreachActivity(db.Model):
             "audience_reached >= 0 AND mayors_engaged >= 0 AND organisations_engaged >= 0",
             name="non_negative_counts",
         ),
+        # Covers the dashboard's sums by city and type over a date range (read from the index
+        # alone) and every lookup by city.
+        sa.Index("ix_outreach_activity_city_type_date", "ambassador_city_id", "type", "date",
+                 "audience_reached", "mayors_engaged", "organisations_engaged"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     ambassador_city_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("ambassador_city.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("ambassador_city.id", ondelete="CASCADE")
     )
     date: so.Mapped[date] = so.mapped_column(index=True)
     type: so.Mapped[ActivityType] = so.mapped_column(str_enum(ActivityType))

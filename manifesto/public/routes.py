@@ -23,6 +23,18 @@ PER_PAGE = 50
 MAX_PAGE = 2000
 
 
+@bp.after_request
+def shared_caching(response):
+    """A page every visitor without a cookie gets alike may be kept a few seconds by a shared
+    cache (the app's own, a proxy); the browser asks again each time (max-age=0), so someone
+    who signs in next sees their own page. Visitors with a cookie get nothing to share."""
+    seconds = current_app.config.get("RESPONSE_CACHE_SECONDS") or 0
+    if (seconds and response.status_code == 200 and "Cache-Control" not in response.headers
+            and not request.cookies):
+        response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={int(seconds)}"
+    return response
+
+
 @bp.get("/")
 def home():
     return render_template(
