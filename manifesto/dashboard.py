@@ -187,11 +187,12 @@ def made_in(period: Period) -> tuple:
 
 
 def _flagged(period: Period) -> int:
-    """Signatures made in the period and held for a coordinator (the flag index is small)."""
+    """Signatures made in the period and held for a coordinator, from one index. (``== true``:
+    PostgreSQL uses no index for ``IS TRUE``.)"""
     query = (
         sa.select(sa.func.count())
         .select_from(Signature)
-        .where(Signature.flagged.is_(True), Signature.status.in_(LIVE_STATUSES),
+        .where(Signature.flagged == sa.true(), Signature.status.in_(LIVE_STATUSES),
                *made_in(period))
     )
     if period.country:

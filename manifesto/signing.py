@@ -428,7 +428,7 @@ def review_queue() -> tuple[list[Signature], list[Signature]]:
     ).all()
     flagged = db.session.scalars(
         sa.select(Signature)
-        .where(Signature.flagged.is_(True), Signature.status.in_(counts.LIVE_STATUSES))
+        .where(Signature.flagged == sa.true(), Signature.status.in_(counts.LIVE_STATUSES))
         .order_by(Signature.created_at, Signature.id)
     ).all()
     return list(mandates), list(flagged)
