@@ -4,14 +4,20 @@ million signatures and 100,000 outreach activities loaded.
     .venv/bin/python bench/read_load.py                          # SQLite, 1M + 100k
     .venv/bin/python bench/read_load.py --database-url postgresql://postgres@127.0.0.1:5432/
     .venv/bin/python bench/read_load.py --signatures 100k --activities 10k --duration 10
+    .venv/bin/python bench/read_load.py --database-url sqlite:////tmp/r.sqlite3 --keep   # then:
+    .venv/bin/python bench/read_load.py --database-url sqlite:////tmp/r.sqlite3 --no-load
 
 It loads the data (bench/load_signatures.py, then activities of 40 ambassador cities spread over
 three years), loads the demo accounts, starts gunicorn, logs in as the demo coordinator and:
 
 1. GETs the dashboard one request at a time with a rotating set of filters (no filter, a month,
    a year, a country, a country and a year, the last 30 days): p50 and p95;
-2. for each public page and API answer, runs N client processes, each on its own keep-alive
-   connection, for ``--duration`` seconds: requests per second and p95.
+2. for each public page and API answer, runs wrk (``--clients`` connections, one thread; or
+   as many Python client processes with ``--client python``) for ``--duration`` seconds:
+   requests per second and p95. The workers are gthread by default (keep-alive).
+
+``--response-cache 0`` turns off the app's few seconds of caching of anonymous public answers
+(manifesto/response_cache.py), to measure what each rendering costs.
 """
 
 from __future__ import annotations
