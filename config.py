@@ -96,6 +96,13 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.default_secret_key()
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.secure_cookies_by_default())
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        if self.SESSION_COOKIE_SECURE:
+            # Browsers accept a __Host- cookie only if it is Secure, for "/" and without a
+            # Domain: no subdomain or plain-HTTP page can set or overwrite it.
+            self.SESSION_COOKIE_NAME = "__Host-session"
+            self.REMEMBER_COOKIE_NAME = "__Host-remember_token"
+        # Strict-Transport-Security on every response (0: not sent); production serves HTTPS.
+        self.HSTS_SECONDS = _int("HSTS_SECONDS", self.default_hsts_seconds(), minimum=0)
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 120))
         self.SITE_NAME = os.environ.get("SITE_NAME", "Inclusive Smart Cities Manifesto")
         self.CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "contact@inclusive-smart-cities.example")
@@ -160,6 +167,9 @@ class Config:
     def deliver_after_request_by_default(self) -> bool:
         """Send the outbox right after the response that filled it, with no worker running."""
         return False
+
+    def default_hsts_seconds(self) -> int:
+        return 0
 
     def default_database_url(self) -> str:
         return "sqlite:///" + str(self.INSTANCE_PATH / "manifesto.sqlite3")
@@ -226,6 +236,9 @@ class ProductionConfig(Config):
 
     def secure_cookies_by_default(self) -> bool:
         return True
+
+    def default_hsts_seconds(self) -> int:
+        return 365 * 24 * 3600
 
 
 CONFIGS = {

@@ -92,10 +92,20 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"signed_in_user": signed_in_user})
     app.context_processor(label_context)
 
+    hsts = app.config.get("HSTS_SECONDS") or 0
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+            response.headers.setdefault("X-Frame-Options", "DENY")  # for browsers before CSP 2
+        if "Cache-Control" not in response.headers and signed_in_user() is not None:
+            # Every page a signed-in person sees carries their name and a form token: for
+            # their browser only, and not kept on disk.
+            response.headers["Cache-Control"] = "private, no-store"
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={int(hsts)}; includeSubDomains")
         return response

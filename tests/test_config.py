@@ -147,3 +147,33 @@ def test_app_finds_top_level_templates_static_and_translations(app):
     assert Path(app.template_folder) == ROOT / "templates"
     assert Path(app.static_folder) == ROOT / "static"
     assert app.extensions["babel"].default_directories == [str(ROOT / "translations")]
+
+
+def test_production_cookies_are_host_prefixed_and_hsts_is_sent(tmp_path, monkeypatch):
+    from manifesto import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("MANIFESTO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    monkeypatch.delenv("HSTS_SECONDS", raising=False)
+    config = ProductionConfig(tmp_path)
+    assert config.SESSION_COOKIE_NAME == "__Host-session"
+    assert config.REMEMBER_COOKIE_NAME == "__Host-remember_token"
+    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://",
+                     RESPONSE_CACHE_SECONDS=0)
+    from manifesto.extensions import db
+
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    page = client.get("/en/login", base_url="https://localhost")
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    cookie = page.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
+def test_development_sends_no_hsts(client):
+    response = client.get("/healthz")
+    assert "Strict-Transport-Security" not in response.headers

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from manifesto.response_cache import freshness
 from tests import factories
 
 PUBLIC, LOGGED_IN, COORDINATOR, AMBASSADOR = "public", "logged in", "coordinator", "ambassador"
@@ -238,6 +239,14 @@ def test_route_by_role(make_app, route):
         response.close()
         where = f"{role}: {method} {path} -> {status}"
         assert status < 500, where
+        # Nothing private may be kept by a shared cache (a proxy, the app's own); a page shown
+        # to a signed-in person (their name, a form token) is for their browser only. The
+        # badge and the API answer everyone alike, and say so.
+        cache_control = response.headers.get("Cache-Control", "")
+        if access != PUBLIC:
+            assert freshness(cache_control) is None, where
+        if user is not None and status == 200 and response.mimetype == "text/html":
+            assert "private" in cache_control or "no-store" in cache_control, where
         if access == PUBLIC:
             assert status not in (401, 403), where
         elif access == SECRET_LINK:

@@ -235,6 +235,9 @@ def _badge(**context):
     response.mimetype = "image/svg+xml"
     response.headers["Cache-Control"] = BADGE_CACHE
     response.headers["Access-Control-Allow-Origin"] = "*"
+    # Made to be embedded on other sites (as an image, or in a frame): nothing runs in it.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; frame-ancestors *")
     return response
 
 

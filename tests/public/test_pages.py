@@ -194,3 +194,12 @@ def test_security_headers_on_pages(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "object-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_badge_may_be_embedded_in_other_sites_and_nothing_else_may(client):
+    badge = client.get("/en/badge.svg")
+    assert badge.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors *"
+    assert "X-Frame-Options" not in badge.headers
+    page = client.get("/en/")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
