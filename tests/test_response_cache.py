@@ -57,7 +57,7 @@ def test_a_signed_in_coordinator_gets_their_own_page(cached_app, home_renders):
                                                    "password": factories.PASSWORD})
     assert response.status_code in (302, 303)
     page = coordinator.get("/en/")
-    assert "Cache-Control" not in page.headers  # nothing a proxy may share
+    assert page.headers["Cache-Control"] == "private, no-store"  # nothing a proxy may share
     assert "Age" not in page.headers
     assert 'action="/en/logout"' in page.get_data(as_text=True)  # their own navigation
     assert len(home_renders) == 2

@@ -60,10 +60,12 @@ def verify_as_coordinator(browser, live_server, lang, city, button):
     page.locator("#email").fill(COORDINATOR_EMAIL)
     page.locator("#password").fill(DEMO_PASSWORD)
     page.locator("#password").press("Enter")
+    page.wait_for_url(re.compile(r".*/coordinate/review$"))  # logged in before going on
     page.goto(f"{live_server}/{lang}/coordinate/review")
     item = page.locator("article.review-item", has_text=city)
     item.get_by_role("button", name=button).click()
-    assert page.locator(".flash-success", has_text=city).is_visible()
+    # The POST redirects back to the list: wait for the new page's message to show.
+    page.locator(".flash-success", has_text=city).wait_for(state="visible")
     context.close()
 
 
