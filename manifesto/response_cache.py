@@ -85,9 +85,9 @@ class PublicResponseCache:
         if "set-cookie" in headers or "content-length" not in headers:
             return None
         # Every request kept here came without a cookie, so Vary: Cookie holds; any other
-        # Vary would need the key to carry that header.
+        # Vary (Accept-Encoding too: a compressed body) would need the key to carry it.
         varies = {v.strip().lower() for v in headers.get("vary", "").split(",") if v.strip()}
-        if varies - {"cookie", "accept-encoding"}:
+        if varies - {"cookie"}:
             return None
         if int(headers["content-length"]) > self.max_bytes:
             return None

@@ -103,6 +103,7 @@ def _inner(calls: list, **response_kwargs):
     ({"Cache-Control": "public, max-age=60", "Set-Cookie": "a=b"}, False),
     ({"Cache-Control": "public, max-age=60", "Vary": "Accept-Language"}, False),
     ({"Cache-Control": "public, max-age=60", "Vary": "Cookie"}, True),
+    ({"Cache-Control": "public, max-age=60", "Vary": "Cookie, Accept-Encoding"}, False),
 ])
 def test_what_the_middleware_keeps(headers, kept):
     calls: list = []

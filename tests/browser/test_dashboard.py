@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
 
+from config import LANGUAGES
 from manifesto import targets
 from manifesto.demo import COORDINATOR_EMAIL
 from manifesto.extensions import db
@@ -15,13 +15,7 @@ from manifesto.i18n import country_name
 from manifesto.models import Target
 from tests.browser.conftest import DEMO_PASSWORD, screenshot
 from tests.browser.test_ambassadors import log_in
-
-LANGUAGES = ("en", "fr", "de", "it", "pt", "ru", "es")
-
-
-def translated(app, lang: str, message: str) -> str:
-    with app.test_request_context(f"/{lang}/"), force_locale(lang):
-        return gettext(message)
+from tests.public.test_pages import translated
 
 
 def published_targets(app) -> list[tuple[int, int, int]]:
