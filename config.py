@@ -128,6 +128,20 @@ class Config:
         )
         self.SIGN_MIN_SECONDS = _int("SIGN_MIN_SECONDS", 5)
         self.RESPONSE_CACHE_SECONDS = _int("RESPONSE_CACHE_SECONDS", self.RESPONSE_CACHE_SECONDS, minimum=0)
+        # Requests with a larger body are refused with 413 before anything reads them (the
+        # largest legitimate one, a CSV import of outreach activities, stays far below).
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, minimum=1024)
+        self.MAX_FORM_MEMORY_SIZE = self.MAX_CONTENT_LENGTH
+        # Privacy: the key of the hashes kept instead of addresses (derived from SECRET_KEY if
+        # unset), and how long each kind of data is kept (``flask --app wsgi privacy purge``).
+        self.IP_HASH_KEY = os.environ.get("IP_HASH_KEY") or None
+        self.IP_HASH_RETENTION_DAYS = _int("IP_HASH_RETENTION_DAYS", 30, minimum=1)
+        self.RETENTION_UNCONFIRMED_DAYS = _int("RETENTION_UNCONFIRMED_DAYS", 30, minimum=1)
+        self.RETENTION_CLOSED_DAYS = _int("RETENTION_CLOSED_DAYS", 30, minimum=1)
+        self.RETENTION_EMAIL_DAYS = _int("RETENTION_EMAIL_DAYS", 30, minimum=1)
+        self.RETENTION_DEACTIVATED_ACCOUNT_DAYS = _int(
+            "RETENTION_DEACTIVATED_ACCOUNT_DAYS", 365, minimum=1
+        )
         exempt = os.environ.get("SIGN_RATE_LIMIT_EXEMPT_DOMAINS")
         self.SIGN_RATE_LIMIT_EXEMPT_DOMAINS = (
             frozenset(d.strip().lower() for d in exempt.split(",") if d.strip())

@@ -94,7 +94,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     login_manager.init_app(app)
 
-    from . import ambassador, api, auth, coordinate, errors, health, public, sign
+    from . import ambassador, api, auth, coordinate, errors, health, logs, public, sign
     from .cli import register_commands
     from .outbox import init_app as init_outbox
     from .security import init_app as init_security
@@ -110,6 +110,8 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     init_security(app)
     init_outbox(app)
     register_commands(app)
+    _ = app.logger  # Flask adds its handler on first use: the filter goes on it too
+    logs.install()
 
     @app.get("/")
     def root():

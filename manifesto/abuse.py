@@ -2,7 +2,8 @@
 
 Nothing here refuses a request: each check returns a reason to *flag* the signature for a
 coordinator, so a bot learns nothing from the response. Rate limits use Flask-Limiter's
-storage (in memory by default; ``RATELIMIT_STORAGE_URI=redis://…`` shares it between workers).
+storage (in memory by default; ``RATELIMIT_STORAGE_URI=redis://…`` shares it between workers),
+keyed by a keyed hash of the address, never the address itself.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import current_app, request
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse
 
 from .extensions import limiter
+from .keyed import client_hash
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def sign_flags(honeypot: str | None, started: str | None, email: str) -> list[st
         reasons.append("no_timestamp")
     elif elapsed < current_app.config["SIGN_MIN_SECONDS"]:
         reasons.append("too_fast")
-    if _over_limit("SIGN_RATE_LIMIT_PER_IP", request.remote_addr or "unknown"):
+    if _over_limit("SIGN_RATE_LIMIT_PER_IP", client_hash()):
         reasons.append("ip_rate")
     domain = email.rpartition("@")[2].lower()
     if domain not in current_app.config["SIGN_RATE_LIMIT_EXEMPT_DOMAINS"] and _over_limit(
@@ -72,4 +74,4 @@ def sign_flags(honeypot: str | None, started: str | None, email: str) -> list[st
 
 def resend_allowed() -> bool:
     """New-link requests per address of origin; beyond the limit they quietly do nothing."""
-    return not _over_limit("RESEND_RATE_LIMIT_PER_IP", request.remote_addr or "unknown")
+    return not _over_limit("RESEND_RATE_LIMIT_PER_IP", client_hash())

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +30,7 @@ from zxcvbn.matching import RANKED_DICTIONARIES
 
 from . import outbox
 from .extensions import db, limiter
+from .keyed import client_hash, keyed_hash
 from .models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -300,12 +301,17 @@ def spend_password_time(password: str) -> None:
 
 
 def _client() -> str:
-    return request.remote_addr or "unknown"
+    return client_hash()
+
+
+def _account_key(email: str) -> str:
+    """Rate limits count an address's attempts under a keyed hash of it, not the address."""
+    return keyed_hash(normalise_email(email)[:254], "account")
 
 
 def _login_limits(email: str) -> list[tuple[str, str]]:
     return [
-        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", normalise_email(email)[:254]),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _account_key(email)),
         ("LOGIN_RATE_LIMIT_PER_IP", _client()),
     ]
 
@@ -394,7 +400,7 @@ def check_current_password(user: User, password: str) -> bool:
 def _reset_allowed(email: str) -> bool:
     checks = [
         ("RESET_RATE_LIMIT_PER_IP", _client()),
-        ("RESET_RATE_LIMIT_PER_ADDRESS", normalise_email(email)[:254]),
+        ("RESET_RATE_LIMIT_PER_ADDRESS", _account_key(email)),
     ]
     allowed = True
     for setting, key in checks:

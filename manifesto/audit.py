@@ -1,20 +1,67 @@
-"""The coordinators' audit log: who did what, when. Rows are added, never changed."""
+"""The coordinators' audit log: who did what, when. Rows are added, never changed: no page or
+command edits them, and the ORM refuses to update or delete one."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
-from .models import AuditEvent, User
+from .labels import PIPELINE_STAGE_LABELS
+from .models import AuditEvent, PipelineStage, User
 
 EXPORT_SIGNATORIES = "export_signatories"
 EXPORT_ACTIVITIES = "export_activities"
+VERIFY = "verify"
+REJECT = "reject"
+CLEAR_FLAG = "clear_flag"
+PUBLISH_MANIFESTO = "publish_manifesto"
+PUBLISH_NOTICE = "publish_privacy_notice"
+PUBLISH_PRACTICE = "publish_practice"
+UNPUBLISH_PRACTICE = "unpublish_practice"
+CREATE_TARGET = "create_target"
+EDIT_TARGET = "edit_target"
+PUBLISH_TARGET = "publish_target"
+UNPUBLISH_TARGET = "unpublish_target"
+DELETE_TARGET = "delete_target"
+ADD_CITY = "add_city"
+MOVE_CITY = "move_city"
+INVITE = "invite"
+RESEND_INVITATION = "resend_invitation"
+DEACTIVATE = "deactivate"
+REACTIVATE = "reactivate"
+SUBJECT_SEARCH = "subject_search"
+SUBJECT_EXPORT = "subject_export"
+SUBJECT_ERASE = "subject_erase"
 
 ACTION_LABELS = {
+    VERIFY: _l("Verified a signature"),
+    REJECT: _l("Rejected a signature"),
+    CLEAR_FLAG: _l("Cleared a signature's flag"),
     EXPORT_SIGNATORIES: _l("Downloaded the signatories with their contact e-mails"),
     EXPORT_ACTIVITIES: _l("Downloaded the outreach activities"),
+    SUBJECT_SEARCH: _l("Looked up what is held about an e-mail address"),
+    SUBJECT_EXPORT: _l("Downloaded what is held about an e-mail address"),
+    SUBJECT_ERASE: _l("Erased what is held about an e-mail address"),
+    PUBLISH_MANIFESTO: _l("Published a version of the Manifesto"),
+    PUBLISH_NOTICE: _l("Published a version of the privacy notice"),
+    PUBLISH_PRACTICE: _l("Published a best practice"),
+    UNPUBLISH_PRACTICE: _l("Withdrew a best practice from the public library"),
+    CREATE_TARGET: _l("Created a target"),
+    EDIT_TARGET: _l("Changed a target"),
+    PUBLISH_TARGET: _l("Published a target"),
+    UNPUBLISH_TARGET: _l("Unpublished a target"),
+    DELETE_TARGET: _l("Deleted a target"),
+    ADD_CITY: _l("Added a candidate city"),
+    MOVE_CITY: _l("Moved a city to the next stage"),
+    INVITE: _l("Invited someone to an account"),
+    RESEND_INVITATION: _l("Sent an invitation again"),
+    DEACTIVATE: _l("Deactivated an account"),
+    REACTIVATE: _l("Reactivated an account"),
 }
 PER_PAGE = 50
 
@@ -26,13 +73,41 @@ def record(user: User, action: str, **detail) -> AuditEvent:
     return event
 
 
-def page(number: int, action: str | None = None) -> tuple[list[AuditEvent], int]:
-    """(events on that page, newest first; the number of pages)."""
-    query = sa.select(AuditEvent)
-    counted = sa.select(sa.func.count()).select_from(AuditEvent)
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@sa.event.listens_for(AuditEvent, "before_update")
+@sa.event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(mapper, connection, target):
+    raise AuditLogIsAppendOnly("audit events are never changed or deleted")
+
+
+def coordinators() -> list[str]:
+    """The addresses that appear in the log, for its filter."""
+    return list(db.session.scalars(
+        sa.select(AuditEvent.user_email).distinct().order_by(AuditEvent.user_email)))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def page(number: int, action: str | None = None, who: str | None = None,
+         start: date | None = None, end: date | None = None) -> tuple[list[AuditEvent], int]:
+    """(events on that page, newest first; the number of pages). ``start`` and ``end`` are
+    UTC days, both included."""
+    conditions = []
     if action:
-        query = query.where(AuditEvent.action == action)
-        counted = counted.where(AuditEvent.action == action)
+        conditions.append(AuditEvent.action == action)
+    if who:
+        conditions.append(AuditEvent.user_email == who)
+    if start:
+        conditions.append(AuditEvent.at >= _midnight(start))
+    if end:
+        conditions.append(AuditEvent.at < _midnight(end + timedelta(days=1)))
+    query = sa.select(AuditEvent).where(*conditions)
+    counted = sa.select(sa.func.count()).select_from(AuditEvent).where(*conditions)
     total = db.session.scalar(counted) or 0
     pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, number), pages)
@@ -42,3 +117,50 @@ def page(number: int, action: str | None = None) -> tuple[list[AuditEvent], int]
         .offset((number - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
     return list(events), pages
+
+
+def describe(event: AuditEvent) -> list[str]:
+    """The event's details in words, in the reader's language (never a third party's data)."""
+    from flask_babel import format_date, ngettext
+
+    from .i18n import country_name
+
+    d = event.detail or {}
+    words = []
+    if d.get("start") and d.get("end"):
+        words.append(_("From %(start)s to %(end)s",
+                       start=format_date(date.fromisoformat(d["start"]), "medium"),
+                       end=format_date(date.fromisoformat(d["end"]), "medium")))
+    if d.get("country"):
+        words.append(country_name(d["country"]))
+    if d.get("rows") is not None:
+        words.append(ngettext("%(num)s row", "%(num)s rows", d["rows"]))
+    if "signature" in d:
+        words.append(_("signature no. %(id)s", id=d["signature"]))
+    if "version" in d:
+        words.append(_("version %(number)s", number=d["version"]))
+    if "language" in d:
+        from .i18n import language_name
+
+        words.append(language_name(d["language"]))
+    if "practice" in d:
+        words.append(_("best practice no. %(id)s", id=d["practice"]))
+    if "target" in d:
+        words.append(_("target no. %(id)s", id=d["target"]))
+    if "city" in d:
+        words.append(_("city no. %(id)s", id=d["city"]))
+    if "stage_from" in d and "stage_to" in d:
+        words.append(_("from “%(old)s” to “%(new)s”",
+                       old=PIPELINE_STAGE_LABELS[PipelineStage(d["stage_from"])],
+                       new=PIPELINE_STAGE_LABELS[PipelineStage(d["stage_to"])]))
+    if "account" in d:
+        words.append(_("account no. %(id)s", id=d["account"]))
+    if "subject" in d:
+        words.append(_("person %(reference)s", reference=d["subject"]))
+    if "found" in d:
+        words.append(_("found: signatures %(signatures)s, accounts %(accounts)s, "
+                       "e-mails %(emails)s", **d["found"]))
+    if "erased" in d:
+        words.append(_("erased: signatures %(signatures)s, accounts %(accounts)s, "
+                       "e-mails %(emails)s", **d["erased"]))
+    return words

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import subprocess
 import sys
@@ -163,6 +164,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translate_group)
     app.cli.add_command(counts_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(privacy_group)
+    app.cli.add_command(backup_command)
 
 
 @click.group("counts", help="The public counters kept in signature_count.")
@@ -217,3 +220,104 @@ def counts_reconcile(check: bool) -> None:
                    "history and the dashboard's statistics rebuilt.")
     else:
         click.echo("All counters agree with the signatures; nothing to do.")
+
+
+@click.group("privacy", help="Retention of personal data (see the privacy notice).")
+def privacy_group() -> None:
+    pass
+
+
+@privacy_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what is due; erase nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bar (for cron); the summary stays.")
+@with_appcontext
+@friendly_db_errors
+def privacy_purge(dry_run: bool, quiet: bool) -> None:
+    """Erase what is past its retention period, category by category.
+
+    Safe to run from cron as often as wanted: each batch is its own transaction, a second run
+    finds nothing left to do, and two runs at once do not erase anything twice. Periods are
+    the RETENTION_* and IP_HASH_RETENTION_DAYS settings.
+    """
+    from . import retention
+
+    _check_schema()
+    due = retention.due()
+    total = sum(due.values())
+    if dry_run:
+        for name, count in due.items():
+            click.echo(f"  {name:<36} {count:>9} due")
+        click.echo(f"Dry run: {total} row(s) due; nothing erased.")
+        return
+    results: dict[str, int] = {}
+    with open(os.devnull, "w") as sink, click.progressbar(
+        length=max(total, 1), label="Purging", show_pos=True, file=sink if quiet else None,
+    ) as bar:
+        for name, erased in retention.purge(progress=bar.update):
+            results[name] = erased
+        if not total:
+            bar.update(1)
+    for name, erased in results.items():
+        click.echo(f"  {name:<36} {erased:>9} erased")
+    click.echo(f"Purged {sum(results.values())} row(s) in {len(results)} categories.")
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite DESTINATION if it exists.")
+@with_appcontext
+@friendly_db_errors
+def backup_command(destination: Path, force: bool) -> None:
+    """Write a consistent copy of the SQLite database to DESTINATION, while the app runs.
+
+    Uses SQLite's online backup API: writers wait only for the moment each batch of pages is
+    copied, and the copy is the state of one instant. For PostgreSQL use pg_dump (README).
+    """
+    import sqlite3
+
+    url = sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "backup copies SQLite databases; for PostgreSQL run: pg_dump --format=custom "
+            f"--file {destination} {url.set(drivername='postgresql').render_as_string(hide_password=True)}"
+        )
+    source = url.database
+    if not source or source == ":memory:":
+        raise click.ClickException("the database is in memory: there is nothing to back up")
+    if Path(source).resolve() == destination.resolve():
+        raise click.ClickException("DESTINATION is the database itself")
+    if destination.exists() and not force:
+        raise click.ClickException(f"{destination} exists; use --force to overwrite it")
+    if not destination.parent.is_dir():
+        raise click.ClickException(f"the folder {destination.parent} does not exist")
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(partial)
+    try:
+        pages = src.execute("PRAGMA page_count").fetchone()[0]
+        with click.progressbar(length=max(pages, 1), label="Backing up", show_pos=True) as bar:
+            done = [0]
+
+            def progress(status, remaining, total):
+                bar.length = max(total, 1)
+                bar.update(total - remaining - done[0])
+                done[0] = total - remaining
+
+            src.backup(dst, pages=1024, progress=progress)
+        check = dst.execute("PRAGMA quick_check").fetchone()[0]
+        signatures = dst.execute("SELECT count(*) FROM signature").fetchone()[0]
+    except sqlite3.Error as exc:
+        dst.close()
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"backup failed: {exc}") from None
+    finally:
+        src.close()
+    dst.close()
+    if check != "ok":
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"the copy failed its integrity check: {check}")
+    partial.replace(destination)
+    size = destination.stat().st_size
+    click.echo(f"Backed up {source} to {destination}: {size / 1048576:.1f} MiB, "
+               f"{signatures} signatures, integrity check ok.")

@@ -24,6 +24,9 @@ from .extensions import db
 from .models import (
     ActivityType,
     AmbassadorCity,
+    ConsentAction,
+    ConsentMethod,
+    ConsentRecord,
     BestPractice,
     BestPracticeStatus,
     ManifestoVersion,
@@ -245,6 +248,10 @@ def _accounts(summary: DemoSummary, password: str) -> None:
         # Running the command again resets the demo password to the one given.
         user.password_hash = hash_password(password)
         user.active = True
+        if created:
+            user.consents.append(ConsentRecord(
+                action=ConsentAction.GIVEN, method=ConsentMethod.PASSWORD_FORM,
+                notice_language="en", notice_version=int(PRIVACY_NOTICE_VERSION)))
 
 
 def _activities(summary: DemoSummary) -> None:
@@ -373,6 +380,9 @@ def _one_signature(summary, rng, seq, kind, country, language, city_name, versio
         rejected_at=signed_at + timedelta(days=3) if status == SignatureStatus.REJECTED else None,
         withdrawn_at=signed_at + timedelta(days=90) if status == SignatureStatus.WITHDRAWN else None,
     )
+    signature.consents.append(ConsentRecord(
+        action=ConsentAction.GIVEN, method=ConsentMethod.SIGN_FORM, notice_language=language,
+        notice_version=int(PRIVACY_NOTICE_VERSION), at=signed_at))
     signatory.name_folded = fold(organisation_name or city_name)
     if listed_publicly_after(signature, signatory):
         signature.public_since = signature.verified_at or signature.confirmed_at

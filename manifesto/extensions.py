@@ -33,9 +33,9 @@ login_manager = LoginManager()
 
 
 def _client_address() -> str:
-    from flask_limiter.util import get_remote_address
+    from .keyed import client_hash  # the limiter's storage never sees an address
 
-    return get_remote_address() or "unknown"
+    return client_hash()
 
 
 # No limit applies by itself: routes ask it (``abuse.py``), and flag rather than refuse.

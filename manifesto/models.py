@@ -133,6 +133,21 @@ class UserTokenPurpose(enum.StrEnum):
     RESET = "reset"  # choose a new password
 
 
+class ConsentAction(enum.StrEnum):
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentMethod(enum.StrEnum):
+    """How consent was given or withdrawn."""
+
+    SIGN_FORM = "sign_form"  # ticked the box on the sign form
+    PASSWORD_FORM = "password_form"  # ticked the box when choosing a first password
+    OWN_PAGE = "own_page"  # the button on the signatory's own page
+    COORDINATOR = "coordinator"  # a coordinator, at the person's written request
+    IMPORTED = "imported"  # recorded before consent records existed (migration 0007)
+
+
 class BestPracticeStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # written by an ambassador, waiting for a coordinator
     PUBLISHED = "published"
@@ -178,6 +193,9 @@ class User(UserMixin, db.Model):
     )
 
     ambassador_city: so.Mapped[AmbassadorCity | None] = so.relationship(back_populates="users")
+    consents: so.Mapped[list[ConsentRecord]] = so.relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ConsentRecord.id"
+    )
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"
@@ -292,6 +310,10 @@ class Signature(db.Model):
         sa.Index("ix_signature_outreach_activity_id", "outreach_activity_id",
                  sqlite_where=sa.text("outreach_activity_id IS NOT NULL"),
                  postgresql_where=sa.text("outreach_activity_id IS NOT NULL")),
+        # Abuse review (other signatures from the same address) and the purge of old hashes.
+        sa.Index("ix_signature_ip_hash", "ip_hash", "created_at",
+                 sqlite_where=sa.text("ip_hash IS NOT NULL"),
+                 postgresql_where=sa.text("ip_hash IS NOT NULL")),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -329,6 +351,12 @@ class Signature(db.Model):
     flag_reasons: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     # E-mails the signer's own actions caused (sign, resend, sign again): capped.
     signer_emails_sent: so.Mapped[int] = so.mapped_column(default=0)
+    # A keyed hash (HMAC) of the address the form came from: abuse review only; erased after
+    # IP_HASH_RETENTION_DAYS by ``privacy purge``. The address itself is never stored.
+    ip_hash: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    # When what identified the signatory was erased (retention or a data-subject request): the
+    # row is then an anonymous entry of the counts (kind, status, country, language, dates).
+    erased_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Set while the signature is on the public list (counted, consented, not flagged).
     public_since: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
@@ -336,6 +364,9 @@ class Signature(db.Model):
     manifesto_version: so.Mapped[ManifestoVersion] = so.relationship()
     ambassador_city: so.Mapped[AmbassadorCity | None] = so.relationship()
     outreach_activity: so.Mapped[OutreachActivity | None] = so.relationship()
+    consents: so.Mapped[list[ConsentRecord]] = so.relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ConsentRecord.id"
+    )
 
 
 class SignatureCount(db.Model):
@@ -639,3 +670,46 @@ class AuditEvent(db.Model):
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
 
     user: so.Mapped[User | None] = so.relationship()
+
+
+class PrivacyNotice(db.Model):
+    """A version of the privacy notice in one language, published by a coordinator.
+
+    Version 1 of every language is the text shipped with the app (``privacy.builtin_notice``);
+    rows hold the versions coordinators publish after it, numbered per language."""
+
+    __tablename__ = "privacy_notice"
+    __table_args__ = (sa.UniqueConstraint("language", "version"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    version: so.Mapped[int]
+    body: so.Mapped[str] = so.mapped_column(sa.Text)  # Markdown, without raw HTML
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    published_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+
+class ConsentRecord(db.Model):
+    """Consent to the privacy notice given or withdrawn: for a signature or an account, which
+    notice (language and version), when, and how. Rows are only ever added."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (
+        sa.CheckConstraint("(signature_id IS NULL) <> (user_id IS NULL)", name="one_subject"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    signature_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("signature.id", ondelete="CASCADE"), index=True
+    )
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    action: so.Mapped[ConsentAction] = so.mapped_column(str_enum(ConsentAction))
+    method: so.Mapped[ConsentMethod] = so.mapped_column(str_enum(ConsentMethod))
+    notice_language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    notice_version: so.Mapped[int]
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

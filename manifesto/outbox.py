@@ -256,7 +256,7 @@ class FileTransport(Transport):
             raise DeliveryError(describe_error(exc)) from exc
         log.info("mail %s to %s written to %s", row.kind, mask_email(row.to_address or ""), path)
         for url in links(row.body_text or ""):
-            log.info("link: %s", url)
+            log.info("link: %s", url, extra={"keep_link": True})
 
 
 def transport_for(app: Flask) -> Transport:

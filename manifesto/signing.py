@@ -22,6 +22,9 @@ from .emails import canonical_email
 from .extensions import db
 from .texts import VersionRef
 from .models import (
+    ConsentAction,
+    ConsentMethod,
+    ConsentRecord,
     OrganisationType,
     OutboxMessage,
     OutboxStatus,
@@ -48,6 +51,7 @@ _INSERT_SIGNATORY = sa.insert(Signatory.__table__)
 _INSERT_THEMES = sa.insert(SignatoryTheme.__table__)
 _INSERT_SIGNATURE = sa.insert(Signature.__table__)
 _INSERT_TOKEN = sa.insert(SignatureToken.__table__)
+_INSERT_CONSENT = sa.insert(ConsentRecord.__table__)
 
 
 def fold(text: str | None) -> str:
@@ -144,7 +148,7 @@ class SignRequest:
     contact_email: str
     language: str
     version: VersionRef
-    privacy_notice_version: str
+    privacy_notice_version: int  # of the notice in ``language`` that was shown and accepted
     submission_key: str
     organisation_name: str | None = None
     organisation_type: OrganisationType | None = None
@@ -158,6 +162,7 @@ class SignRequest:
     flag_reasons: list[str] = field(default_factory=list)
     ambassador_city_id: int | None = None
     outreach_activity_id: int | None = None  # with ambassador_city_id: the activity's city
+    ip_hash: str | None = None  # keyed hash of the address the form came from
 
     @property
     def public_name(self) -> str:
@@ -281,7 +286,8 @@ def _create(req: SignRequest) -> int:
             "language": req.language,
             "text_sha256": req.version.sha256,
             "status": SignatureStatus.PENDING,
-            "privacy_notice_version": req.privacy_notice_version,
+            "privacy_notice_version": str(req.privacy_notice_version),
+            "ip_hash": req.ip_hash,
             "submission_key": req.submission_key,
             "flagged": flagged,
             "flag_reasons": ",".join(sorted(set(req.flag_reasons))) or None,
@@ -291,6 +297,11 @@ def _create(req: SignRequest) -> int:
             "created_at": now,
         },
     ).inserted_primary_key[0]
+    connection.execute(_INSERT_CONSENT, {
+        "signature_id": signature_id, "action": ConsentAction.GIVEN,
+        "method": ConsentMethod.SIGN_FORM, "notice_language": req.language,
+        "notice_version": req.privacy_notice_version, "at": now,
+    })
     if send:
         new_token(signature_id, TokenPurpose.CONFIRM, confirm_token)
         new_token(signature_id, TokenPurpose.MANAGE, manage_token)
@@ -434,6 +445,16 @@ def review_queue() -> tuple[list[Signature], list[Signature]]:
     return list(mandates), list(flagged)
 
 
+def same_address_count(signature: Signature) -> int:
+    """Other signatures from the same address (by its keyed hash) while hashes are kept."""
+    if not signature.ip_hash:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Signature)
+        .where(Signature.ip_hash == signature.ip_hash, Signature.id != signature.id)
+    ) or 0
+
+
 def same_city_signatures(signature: Signature) -> list[Signature]:
     """Other live mayor or delegate signatures for the same city: a coordinator checks these."""
     return list(
@@ -534,7 +555,14 @@ def export(signature: Signature) -> dict:
             "rejected_at": _iso(s.rejected_at),
             "rejection_reason": s.rejection_reason,
             "listed_since": _iso(s.public_since),
+            "address_hash": s.ip_hash,
         },
+        "consent": [
+            {"action": c.action.value, "method": c.method.value,
+             "notice_language": c.notice_language, "notice_version": c.notice_version,
+             "at": _iso(c.at)}
+            for c in s.consents
+        ],
         "emails": [
             {
                 "kind": m.kind,

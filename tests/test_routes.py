@@ -51,6 +51,12 @@ ROUTES = {
     ("/<lang:lang_code>/coordinate/exports/signatories.csv", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/exports/activities.csv", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/audit", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/privacy", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/privacy/notice/<lang>", "GET"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/privacy/notice/<lang>", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/privacy/subject", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/privacy/subject/export", "POST"): COORDINATOR,
+    ("/<lang:lang_code>/coordinate/privacy/subject/erase", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/signatures/<int:signature_id>/verify", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/signatures/<int:signature_id>/reject", "POST"): COORDINATOR,
     ("/<lang:lang_code>/coordinate/signatures/<int:signature_id>/clear-flag", "POST"):
@@ -108,7 +114,8 @@ ROUTES = {
 
 def url(rule: str, ids: dict[str, int] | None = None) -> str:
     path = (rule.replace("<lang:lang_code>", "en").replace("<token>", "not-a-token")
-            .replace("<path:filename>", "css/main.css").replace("v<int:number>", "v1"))
+            .replace("<path:filename>", "css/main.css").replace("v<int:number>", "v1")
+            .replace("<lang>", "fr"))
     for name, value in (ids or {}).items():
         path = path.replace(f"<int:{name}>", str(value))
     return re.sub(r"<int:\w+>", "1", path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     RadioField,
@@ -93,9 +94,20 @@ def _new_password_fields():
 
 
 class SetPasswordForm(Form):
-    """From an invitation or reset link."""
+    """From a reset link."""
 
     password, confirm = _new_password_fields()
+
+
+class AcceptInvitationForm(SetPasswordForm):
+    """From an invitation: the first password, and consent to the privacy notice."""
+
+    consent_privacy = BooleanField(
+        _l("I have read the privacy notice and agree that my account details are kept and my "
+           "actions recorded as it describes."),
+        validators=[InputRequired(message=_l("You need to agree to the privacy notice to "
+                                               "use an account."))],
+    )
 
 
 class ChangePasswordForm(Form):

@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, privacy
 from ..extensions import db
-from ..i18n import LANGUAGE_NAMES
-from ..models import User, UserTokenPurpose
+from ..i18n import LANGUAGE_NAMES, current_language
+from ..models import ConsentAction, ConsentMethod, User, UserTokenPurpose
 from . import bp
 from .forms import (
+    AcceptInvitationForm,
     ChangePasswordForm,
     LanguageForm,
     LoginForm,
@@ -208,12 +209,18 @@ def set_password(token: str):
     if problem is not None:
         return _link_problem(problem)
     user = found.user
-    form = SetPasswordForm()
+    invitation = found.purpose == UserTokenPurpose.INVITE
+    form = AcceptInvitationForm() if invitation else SetPasswordForm()
     form.password_owner = user
     if form.validate_on_submit():
         if not accounts.use_token(found, form.password.data):
             db.session.rollback()
             return _link_problem(accounts.LinkProblem.USED)
+        if invitation:
+            language = current_language()
+            privacy.record_consent(action=ConsentAction.GIVEN, method=ConsentMethod.PASSWORD_FORM,
+                                   language=language, version=privacy.current_version(language),
+                                   user_id=user.id)
         db.session.commit()
         _start_session(user)
         with force_locale(user.locale):
@@ -224,6 +231,6 @@ def set_password(token: str):
         "auth/set_password.html",
         form=form,
         user=user,
-        invitation=found.purpose == UserTokenPurpose.INVITE,
+        invitation=invitation,
         min_password_length=accounts.MIN_PASSWORD_LENGTH,
     ), (400 if form.errors else 200)

@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import pipeline
+from .. import audit, pipeline
 from ..extensions import db
 from ..i18n import country_choices, current_language, language_name
 from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope, User
@@ -48,6 +48,7 @@ def cities():
             form.name.errors.append(_("This city is already in the pipeline."))
         else:
             city = pipeline.add_candidate(form.name.data, form.country.data, current_user)
+            audit.record(current_user, audit.ADD_CITY, city=city.id)
             db.session.commit()
             flash(_("%(city)s is now a candidate.", city=city.name), "success")
             return redirect(url_for("coordinate.city", city_id=city.id), code=303)
@@ -108,7 +109,10 @@ def move_city(city_id: int):
     if not form.validate():
         return _render_city(city, move_form=form, status=400)
     details = {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+    from_stage = city.stage
     pipeline.move(city, to_stage, current_user, **details)
+    audit.record(current_user, audit.MOVE_CITY, city=city.id, stage_from=from_stage.value,
+                 stage_to=to_stage.value)
     db.session.commit()
     flash(_("%(city)s moved to the next stage.", city=city.name), "success")
     return redirect(url_for("coordinate.city", city_id=city.id), code=303)
@@ -121,18 +125,19 @@ def add_city_target(city_id: int):
     form = CityTargetForm()
     if not form.validate_on_submit():
         return _render_city(city, target_form=form, status=400)
-    db.session.add(
-        Target(
-            metric=TargetMetric(form.metric.data),
-            scope=TargetScope.AMBASSADOR_CITY,
-            scope_ambassador_city_id=city.id,
-            value=form.value.data,
-            start_date=form.start_date.data,
-            deadline=form.deadline.data,
-            titles={},
-            published=False,
-        )
+    target = Target(
+        metric=TargetMetric(form.metric.data),
+        scope=TargetScope.AMBASSADOR_CITY,
+        scope_ambassador_city_id=city.id,
+        value=form.value.data,
+        start_date=form.start_date.data,
+        deadline=form.deadline.data,
+        titles={},
+        published=False,
     )
+    db.session.add(target)
+    db.session.flush()
+    audit.record(current_user, audit.CREATE_TARGET, target=target.id, city=city.id)
     db.session.commit()
     flash(_("The target is set; the city's home page shows it."), "success")
     return redirect(url_for("coordinate.city", city_id=city.id) + "#targets", code=303)
@@ -146,6 +151,7 @@ def delete_city_target(city_id: int, target_id: int):
     if target is None or target.scope_ambassador_city_id != city.id:
         abort(404)
     if MoveForm().validate_on_submit():
+        audit.record(current_user, audit.DELETE_TARGET, target=target.id, city=city.id)
         db.session.delete(target)
         db.session.commit()
         flash(_("The target is deleted."), "success")

@@ -21,7 +21,7 @@ from ..labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, STATUS_LABELS, THE
 from ..models import SignatureStatus, Target
 from ..security import coordinator_required
 from . import bp
-from .forms import DashboardFilterForm, ExportForm
+from .forms import AuditFilterForm, DashboardFilterForm, ExportForm
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 
@@ -165,14 +165,23 @@ def export_activities():
 @bp.get("/audit")
 @coordinator_required
 def audit_log():
-    action = request.args.get("action") or None
-    if action not in (None, *audit.ACTION_LABELS):
-        action = None
+    form = AuditFilterForm(request.args, actions=audit.ACTION_LABELS,
+                           coordinators=audit.coordinators())
+    valid = form.validate()
     try:
         number = int(request.args.get("page", "1"))
     except ValueError:
         number = 1
-    events, pages = audit.page(number, action)
-    return render_template("coordinate/audit.html", events=events, pages=pages,
-                           page=min(max(1, number), pages), action=action,
-                           action_labels=audit.ACTION_LABELS, as_date=date.fromisoformat), PRIVATE
+    number = min(max(1, number), 100_000)
+    filters = {
+        "action": form.action.data or None if not form.action.errors else None,
+        "who": form.who.data or None if not form.who.errors else None,
+        "start": form.start.data if not form.start.errors else None,
+        "end": form.end.data if not (form.end.errors or form.start.errors) else None,
+    }
+    events, pages = audit.page(number, **filters)
+    query = {k: v for k, v in request.args.items() if k in ("action", "who", "start", "end") and v}
+    return render_template("coordinate/audit.html", events=events, pages=pages, form=form,
+                           page=min(number, pages), query=query, describe=audit.describe,
+                           action_labels=audit.ACTION_LABELS, as_date=date.fromisoformat), (
+        200 if valid else 400), PRIVATE

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -19,7 +20,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import HiddenInput
 
 from ..campaign import LAUNCH_DATE
@@ -337,3 +345,70 @@ class ExportForm(_PeriodForm):
     start = IsoDateField(_l("From"), validators=[Optional()], widget=HiddenInput())
     end = IsoDateField(_l("To"), validators=[Optional()], widget=HiddenInput())
     country = HiddenField(_l("Country"))
+
+
+class AuditFilterForm(_PeriodForm):
+    """The audit log's filters, read from the query string (a GET: no CSRF)."""
+
+    action = SelectField(_l("Action"), validate_choice=False)
+    who = SelectField(_l("Coordinator"), validate_choice=False)
+    start = IsoDateField(_l("From"), validators=[Optional()])
+    end = IsoDateField(_l("To"), validators=[Optional()])
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, formdata, *, actions, coordinators, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
+        self.action.choices = [SelectChoice("", _l("All actions"))] + [
+            SelectChoice(key, label) for key, label in actions.items()]
+        self.who.choices = [SelectChoice("", _l("Everyone"))] + [
+            SelectChoice(email, email) for email in coordinators]
+
+    def validate_action(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("Choose one of the actions offered."))
+
+    def validate_who(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("Choose one of the coordinators offered."))
+
+
+class SubjectForm(Form):
+    """Find what is held about an e-mail address (a POST: the address stays out of URLs and
+    access logs)."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter the e-mail address the request is about.")),
+            Length(max=254, message=_l("Use at most %(max)d characters.")),
+            Email(message=_l("Enter an e-mail address such as name@example.org."),
+                  check_deliverability=False, granular_message=False),
+        ],
+    )
+
+
+class EraseSubjectForm(Form):
+    email = HiddenField()
+    confirm = BooleanField(
+        _l("I have checked the person's identity and their request to be erased."),
+        validators=[InputRequired(message=_l("Confirm that the request has been checked."))],
+    )
+
+
+class NoticeForm(Form):
+    body = TextAreaField(
+        _l("Text of the new version"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Write the text of the notice.")),
+            Length(max=50_000, message=_l("Use at most %(max)d characters.")),
+            PlainText(multiline=True),
+        ],
+    )
+    confirm = BooleanField(
+        _l("Publish it now: from now on, new signatures and accounts accept this version."),
+        validators=[InputRequired(message=_l("Confirm that this version is to be published."))],
+    )

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import practices
+from .. import audit, practices
 from ..extensions import db
 from ..models import BestPractice, BestPracticeStatus
 from ..security import coordinator_required
@@ -29,6 +29,7 @@ def publish_practice(practice_id: int):
     practice = db.get_or_404(BestPractice, practice_id)
     if DecisionForm().validate_on_submit() and practice.status != BestPracticeStatus.PUBLISHED:
         practices.publish(practice, current_user)
+        audit.record(current_user, audit.PUBLISH_PRACTICE, practice=practice.id)
         db.session.commit()
         flash(_("Published: “%(title)s” is in the public library.", title=practice.title),
               "success")
@@ -41,6 +42,7 @@ def unpublish_practice(practice_id: int):
     practice = db.get_or_404(BestPractice, practice_id)
     if DecisionForm().validate_on_submit() and practice.status == BestPracticeStatus.PUBLISHED:
         practices.unpublish(practice)
+        audit.record(current_user, audit.UNPUBLISH_PRACTICE, practice=practice.id)
         db.session.commit()
         flash(_("“%(title)s” is no longer public.", title=practice.title), "success")
     return redirect(url_for("coordinate.practices_queue"), code=303)

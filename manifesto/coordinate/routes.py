@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import signing, texts
+from .. import audit, signing, texts
 from ..extensions import db
 from ..models import Signature, SignatureStatus
 from ..security import coordinator_required
@@ -42,6 +42,7 @@ def review(reject_form: RejectForm | None = None, reject_for: int | None = None)
         reject_forms=reject_forms,
         reject_for=reject_for,
         same_city=signing.same_city_signatures,
+        same_address=signing.same_address_count,
         flag_label=_flag_label,
     )
 
@@ -66,6 +67,7 @@ def verify(signature_id: int):
                     "flagged."), "error")
         else:
             signing.verify(signature, current_user)
+            audit.record(current_user, audit.VERIFY, signature=signature.id)
             db.session.commit()
             flash(_("Verified: %(name)s now counts and, if they agreed, is listed.",
                     name=signature.signatory.display_name), "success")
@@ -80,6 +82,7 @@ def reject(signature_id: int):
     if not form.validate_on_submit():
         return review(reject_form=form, reject_for=signature.id), 400
     signing.reject(signature, current_user, form.reason.data)
+    audit.record(current_user, audit.REJECT, signature=signature.id)
     db.session.commit()
     flash(_("Rejected: %(name)s. The signatory is told why.",
             name=signature.signatory.display_name), "success")
@@ -92,6 +95,7 @@ def clear_flag(signature_id: int):
     signature = _live_signature(signature_id)
     if DecisionForm().validate_on_submit() and signature.flagged:
         signing.clear_flag(signature)
+        audit.record(current_user, audit.CLEAR_FLAG, signature=signature.id)
         db.session.commit()
         flash(_("Flag cleared: %(name)s is treated like any other signature.",
                 name=signature.signatory.display_name), "success")
@@ -118,6 +122,7 @@ def publish():
             form.confirm.errors.append(_("No text has changed: there is nothing to publish."))
         else:
             number = texts.publish_version(new, published_by=current_user)
+            audit.record(current_user, audit.PUBLISH_MANIFESTO, version=number)
             db.session.commit()
             flash(_("Version %(number)d is published in all seven languages.", number=number),
                   "success")

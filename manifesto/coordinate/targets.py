@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from wtforms import SelectChoice
 
+from .. import audit
 from .. import targets as progress_of
 from ..extensions import db
 from ..i18n import country_name
@@ -71,6 +73,9 @@ def targets():
         target = Target()
         _apply(form, target)
         db.session.add(target)
+        db.session.flush()
+        audit.record(current_user, audit.CREATE_TARGET, target=target.id,
+                     published=target.published)
         db.session.commit()
         flash(_("The target “%(title)s” is saved.", title=target.title_in("en")), "success")
         return redirect(url_for("coordinate.targets") + f"#target-{target.id}", code=303)
@@ -92,6 +97,8 @@ def edit_target(target_id: int):
     form = _form(target, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         _apply(form, target)
+        audit.record(current_user, audit.EDIT_TARGET, target=target.id,
+                     published=target.published)
         db.session.commit()
         flash(_("The target “%(title)s” is saved.", title=target.title_in("en")), "success")
         return redirect(url_for("coordinate.targets") + f"#target-{target.id}", code=303)
@@ -99,9 +106,10 @@ def edit_target(target_id: int):
         400 if form.errors else 200)
 
 
-def _decide(target_id: int, change, message: str):
+def _decide(target_id: int, change, message: str, action: str):
     target = db.get_or_404(Target, target_id)
     if DecisionForm().validate_on_submit():
+        audit.record(current_user, action, target=target.id)
         change(target)
         db.session.commit()
         flash(message, "success")
@@ -116,17 +124,17 @@ def publish_target(target_id: int):
         flash(_("Give the target a title in every language before publishing it."), "error")
         return redirect(url_for("coordinate.edit_target", target_id=target.id), code=303)
     return _decide(target_id, lambda t: setattr(t, "published", True),
-                   _("The target is published."))
+                   _("The target is published."), audit.PUBLISH_TARGET)
 
 
 @bp.post("/targets/<int:target_id>/unpublish")
 @coordinator_required
 def unpublish_target(target_id: int):
     return _decide(target_id, lambda t: setattr(t, "published", False),
-                   _("The target is no longer published."))
+                   _("The target is no longer published."), audit.UNPUBLISH_TARGET)
 
 
 @bp.post("/targets/<int:target_id>/delete")
 @coordinator_required
 def delete_target(target_id: int):
-    return _decide(target_id, db.session.delete, _("The target is deleted."))
+    return _decide(target_id, db.session.delete, _("The target is deleted."), audit.DELETE_TARGET)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import accounts
+from .. import accounts, audit
 from ..auth.forms import InviteForm, UserActionForm
 from ..extensions import db
 from ..i18n import LANGUAGE_NAMES
@@ -57,6 +57,7 @@ def users():
                 locale=form.locale.data,
                 invited_by=current_user,
             )
+            audit.record(current_user, audit.INVITE, account=user.id, role=user.role.value)
             db.session.commit()
         except IntegrityError:  # the same address, invited by someone else a moment ago
             db.session.rollback()
@@ -85,6 +86,7 @@ def resend_invitation(user_id: int):
                     name=user.name), "error")
         else:
             accounts.send_invitation(user, current_user)
+            audit.record(current_user, audit.RESEND_INVITATION, account=user.id)
             db.session.commit()
             flash(_("A new invitation is on its way to %(email)s. Earlier links no longer "
                     "work.", email=user.email), "success")
@@ -100,6 +102,7 @@ def deactivate_user(user_id: int):
             flash(_("You cannot deactivate your own account. Ask another coordinator."), "error")
         elif user.active:
             accounts.deactivate(user)
+            audit.record(current_user, audit.DEACTIVATE, account=user.id)
             db.session.commit()
             flash(_("%(name)s's account is deactivated: they are logged out and cannot log in "
                     "any more.", name=user.name), "success")
@@ -112,6 +115,7 @@ def reactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
     if UserActionForm().validate_on_submit() and not user.active:
         accounts.reactivate(user)
+        audit.record(current_user, audit.REACTIVATE, account=user.id)
         db.session.commit()
         if accounts.is_invited(user):
             flash(_("%(name)s's account is active again. They have no password yet: send the "

@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from flask import abort, current_app, make_response, render_template, request
 
 from .. import pipeline, practices, targets, texts
+from .. import privacy as privacy_notices
 from ..campaign import (
     ACCESSIBILITY_STATEMENT_DATE,
     LAUNCH_DATE,
     PRIVACY_NOTICE_DATE,
-    PRIVACY_NOTICE_VERSION,
 )
 from ..counts import counts_by_country, counts_by_kind_and_country, public_counts
 from ..extensions import db
@@ -78,10 +78,24 @@ def about():
 
 @bp.get("/privacy")
 def privacy():
+    """The notice in force in this language; ``?version=N`` shows an earlier one."""
+    language = current_language()
+    requested = request.args.get("version", "")
+    if requested:
+        if not requested.isdigit() or len(requested) > 6:
+            abort(404)
+        notice = privacy_notices.notice(language, int(requested))
+        if notice is None:
+            abort(404)
+    else:
+        notice = privacy_notices.current_notice(language)
+    history = privacy_notices.versions(language)
     return render_template(
         "public/privacy.html",
-        notice_version=PRIVACY_NOTICE_VERSION,
-        notice_date=PRIVACY_NOTICE_DATE,
+        notice=notice,
+        current=history[0][0],
+        history=history,
+        builtin_date=PRIVACY_NOTICE_DATE,
     )
 
 

@@ -21,12 +21,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from .. import abuse, signing, texts
-from ..campaign import PRIVACY_NOTICE_VERSION
+from .. import abuse, privacy, signing, texts
 from ..extensions import db
 from ..i18n import current_language
 from ..models import (
     AmbassadorCity,
+    ConsentMethod,
     OrganisationType,
     OutreachActivity,
     PipelineStage,
@@ -158,7 +158,8 @@ def sign():
             contact_email=form.contact_email.data,
             language=current_language(),
             version=version,
-            privacy_notice_version=PRIVACY_NOTICE_VERSION,
+            privacy_notice_version=privacy.current_version(current_language()),
+            ip_hash=privacy.client_hash(),
             submission_key=key,
             organisation_name=form.organisation_name.data or None,
             organisation_type=OrganisationType(form.organisation_type.data)
@@ -277,7 +278,7 @@ def withdraw(token: str):
     form = WithdrawForm()
     if not form.validate_on_submit():
         return _my_page(signature, token, form), 400
-    signing.withdraw(signature)
+    privacy.withdraw_signature(signature, ConsentMethod.OWN_PAGE)
     db.session.commit()
     return redirect(url_for("sign.withdrawn"), code=303)
 

@@ -44,9 +44,13 @@ def link_in(message: OutboxMessage) -> tuple[str, str, str]:
     return f"/{lang}/account/set-password/{token}", lang, token
 
 
-def set_password(client, path, password, confirm=None):
-    return client.post(path, data={"password": password,
-                                   "confirm": password if confirm is None else confirm})
+def set_password(client, path, password, confirm=None, consent=True):
+    """Post the set-password form; an invitation also asks for consent to the privacy notice
+    (a reset ignores the box)."""
+    data = {"password": password, "confirm": password if confirm is None else confirm}
+    if consent:
+        data["consent_privacy"] = "y"
+    return client.post(path, data=data)
 
 
 def invite(client, lang="en", **values):

@@ -101,6 +101,7 @@ def test_an_ambassador_city_from_candidate_to_attributed_signature(
     assert page.locator(".error").first.is_visible()  # a common password, refused in French
     page.locator("#password").fill(PASSWORD)
     page.locator("#confirm").fill(PASSWORD)
+    page.locator("#consent_privacy").check()  # the privacy notice, accepted with the account
     page.locator("#confirm").press("Enter")
     page.wait_for_url(re.compile(r".*/fr/ambassador/$"))
     assert page.get_by_role("heading", name="Ghent", level=1).is_visible()
