@@ -17,13 +17,18 @@ _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f]*(?![\w:])
 _LINK = re.compile(r"(/(?:confirm|signature|set-password|reset|password)/)(?!withdrawn\b)[\w-]{16,}")
 
 
+# The machine's own addresses (loopback, "any") identify nobody: "Running on 127.0.0.1:5000".
+_MACHINE_V4 = ("127.", "0.0.0.0")
+
+
 def scrub(text: str, links: bool = True) -> str:
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     if links:
         text = _LINK.sub(r"\1***", text)
-    text = _IPV4.sub("*.*.*.*", text)
-    return _IPV6.sub(lambda m: "*:*" if "::" in m.group(0) or m.group(0).count(":") >= 7
-                     else m.group(0), text)
+    text = _IPV4.sub(lambda m: m.group(0) if m.group(0).startswith(_MACHINE_V4) else "*.*.*.*",
+                     text)
+    return _IPV6.sub(lambda m: "*:*" if ("::" in m.group(0) or m.group(0).count(":") >= 7)
+                     and m.group(0) not in ("::1", "::") else m.group(0), text)
 
 
 class PersonalDataFilter(logging.Filter):

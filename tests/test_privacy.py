@@ -164,10 +164,12 @@ def test_the_review_page_counts_signatures_from_the_same_address(make_app):
 
 
 def test_logs_mask_addresses_emails_and_links():
-    line = ("127.0.0.1 - - [21/Nov/2026 10:00:00] \"GET /en/confirm/"
-            "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl HTTP/1.1\" 200 - maria.rossi@example.org ::1")
+    line = ("81.2.69.160 - - [21/Nov/2026 10:00:00] \"GET /en/confirm/"
+            "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl HTTP/1.1\" 200 - maria.rossi@example.org 2001:db8::7")
     assert scrub(line) == ("*.*.*.* - - [21/Nov/2026 10:00:00] \"GET /en/confirm/*** "
                            "HTTP/1.1\" 200 - m***@example.org *:*")
+    assert scrub("Running on http://127.0.0.1:5000 and [::1]") == \
+        "Running on http://127.0.0.1:5000 and [::1]"  # the machine's own addresses
 
 
 def test_signing_logs_no_personal_data(client, caplog):
