@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_class_from_env
 
@@ -55,6 +56,15 @@ def _sqlite_optimize(dbapi_connection, connection_record):
         pass
 
 
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>`` in paths stops at the databases' integer columns: a larger id is a 404,
+    not an overflow in the driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Build the app. ``config_class`` defaults to the one ``MANIFESTO_CONFIG`` names."""
     instance_path = os.environ.get("MANIFESTO_INSTANCE_PATH") or str(ROOT / "instance")
@@ -79,6 +89,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    app.url_map.converters["int"] = DatabaseInteger
     i18n.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)

@@ -279,7 +279,8 @@ def password_problem(password: str, *, email: str | None = None, name: str | Non
     user_inputs = [*_personal_words(email, name), *_SITE_WORDS]
     if email:
         user_inputs.append(normalise_email(email))
-    if zxcvbn(password, user_inputs=user_inputs)["score"] < MIN_PASSWORD_SCORE:
+    # zxcvbn refuses more than 72 characters; the first 72 of a longer one are judged.
+    if zxcvbn(password[:72], user_inputs=user_inputs)["score"] < MIN_PASSWORD_SCORE:
         return _("This password is too easy to guess. Try a longer one, for example a few "
                  "unrelated words with a number or a sign between them.")
     return None

@@ -90,7 +90,7 @@ def home():
 
 def _page_number() -> int:
     page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) <= outreach.MAX_PAGE else 1
+    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= outreach.MAX_PAGE else 1
 
 
 @bp.get("/activities")

@@ -26,9 +26,13 @@ from .forms import AuditFilterForm, DashboardFilterForm, ExportForm
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
+# Dates the dashboard can reason about (months before and after are computed from them).
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def _period(form: DashboardFilterForm, today: date) -> dashboard.Period:
-    start = form.start.data or dashboard.first_day() or today
-    end = form.end.data or today
+    start = min(max(form.start.data or dashboard.first_day() or today, EARLIEST), LATEST)
+    end = min(max(form.end.data or today, EARLIEST), LATEST)
     if end < start:  # only the default start can be after a chosen end
         start = end
     return dashboard.Period(start, end, form.country.data or None)

@@ -55,6 +55,14 @@ class RejectForm(Form):
     )
 
 
+def _no_huge_number(value):
+    """A number no range could hold (WTForms' range check converts it to a float, which
+    overflows past 10**308) becomes one just above every limit: the range message follows."""
+    if isinstance(value, int) and abs(value) > 10**15:
+        return 10**15 if value > 0 else -(10**15)
+    return value
+
+
 def _manifesto_text(form, field):
     if not field.data.startswith("# "):
         raise ValidationError(_l("Start the text with its title on a line beginning with '# '."))
@@ -210,6 +218,7 @@ class TargetNumbersForm(Form):
 
     value = IntegerField(
         _l("Target value"),
+        filters=[_no_huge_number],
         validators=[
             InputRequired(message=_l("Enter the target value, a whole number.")),
             NumberRange(min=1, max=10_000_000,

@@ -82,7 +82,7 @@ def privacy():
     language = current_language()
     requested = request.args.get("version", "")
     if requested:
-        if not requested.isdigit() or len(requested) > 6:
+        if not (requested.isascii() and requested.isdigit()) or len(requested) > 6:
             abort(404)
         notice = privacy_notices.notice(language, int(requested))
         if notice is None:
@@ -130,7 +130,7 @@ def _filters() -> dict[str, str]:
 def signatories():
     filters = _filters()
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
     query = (
         sa.select(Signature.public_since, Signature.language, Signatory)
         .join(Signature.signatory)
@@ -198,10 +198,10 @@ def best_practices():
     filters = {
         "theme": theme if theme in {t.value for t in Theme} else "",
         "language": language if language in current_app.config["LANGUAGES"] else "",
-        "city": city if city.isdigit() and int(city) in {c.id for c in cities} else "",
+        "city": city if city.isascii() and city.isdigit() and int(city) in {c.id for c in cities} else "",
     }
     page = args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
     rows, total = practices.library(
         theme=Theme(filters["theme"]) if filters["theme"] else None,
         city_id=int(filters["city"]) if filters["city"] else None,

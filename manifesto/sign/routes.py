@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -121,6 +122,10 @@ def _fill_blank_form(page: str) -> str:
     )
 
 
+_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
+
+
 @bp.route("/sign", methods=["GET", "POST"])
 def sign():
     cache_key = _blank_form_key() if request.method == "GET" else None
@@ -148,7 +153,9 @@ def sign():
         if request.args.get("kind") in {k.value for k in SignatoryKind}:
             form.kind.data = request.args["kind"]
     elif form.validate_on_submit():
-        key = (form.submission_key.data or "")[:64] or secrets.token_urlsafe(24)
+        key = form.submission_key.data or ""
+        if not _SUBMISSION_KEY.fullmatch(key):  # not one the form carried: a fresh one
+            key = secrets.token_urlsafe(24)
         referral_city_id, referral_activity_id = _referral(form.ref.data)
         req = signing.SignRequest(
             kind=SignatoryKind(form.kind.data),
@@ -163,7 +170,8 @@ def sign():
             submission_key=key,
             organisation_name=form.organisation_name.data or None,
             organisation_type=OrganisationType(form.organisation_type.data)
-            if form.organisation_type.data
+            if form.kind.data == SignatoryKind.ORGANISATION.value
+            and form.organisation_type.data in _ORGANISATION_TYPES
             else None,
             website=form.website.data or None,
             mayor_name=form.mayor_name.data or None,
