@@ -167,6 +167,10 @@ class Config:
         self.OUTBOX_RETRY_SECONDS = _int("OUTBOX_RETRY_SECONDS", 30, minimum=1)  # doubles each try
         # A worker holds a claimed message this long; another may take it after (a crash).
         self.OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+        # Message-IDs the SMTP server accepted, written before the database is told: a worker
+        # killed in between does not make the next one send the message twice ("" turns it off).
+        self.OUTBOX_SENT_JOURNAL = os.environ.get(
+            "OUTBOX_SENT_JOURNAL", str(self.INSTANCE_PATH / "outbox-sent.journal"))
         self.OUTBOX_DELIVER_AFTER_REQUEST = _bool(
             "OUTBOX_DELIVER_AFTER_REQUEST", self.deliver_after_request_by_default()
         )

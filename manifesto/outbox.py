@@ -406,16 +406,99 @@ def _record_failure(row: OutboxMessage, reason: str, permanent: bool) -> Outcome
     return "retrying"
 
 
+class SentJournal:
+    """Message-IDs the SMTP server accepted, appended to a file the moment it says so.
+
+    Between the server's "250 OK" and the commit that marks the row sent, a worker can die
+    (SIGKILL, a crash) or lose its database (for hundreds of milliseconds on a busy SQLite
+    file, waiting for the write lock). The row's lease then expires and another worker would
+    send the message again. One ``write()`` to an append-only file survives the death of the
+    process (the kernel has it), takes microseconds, and needs no lock: a worker that finds
+    the Message-ID here marks the row sent without sending it again. Workers that share the
+    instance folder share the journal; it is compacted when it passes ``MAX_BYTES``.
+    """
+
+    MAX_BYTES = 1 << 20
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._seen: set[str] = set()
+        self._read_to = 0
+
+    def record(self, message_id: str) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, (message_id + "\n").encode("ascii", "replace"))
+        finally:
+            os.close(fd)
+
+    def contains(self, message_id: str) -> bool:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return False
+        if size < self._read_to:  # compacted by another worker: read it all again
+            self._seen, self._read_to = set(), 0
+        if size > self._read_to:
+            with self.path.open("rb") as fh:
+                fh.seek(self._read_to)
+                chunk = fh.read()
+            complete = chunk.rpartition(b"\n")[0]
+            self._seen.update(line.decode("ascii", "replace") for line in complete.split(b"\n")
+                              if line)
+            self._read_to += len(complete) + (1 if complete else 0)
+        return message_id in self._seen
+
+    def compact(self) -> None:
+        """Keep only the ids whose rows are not yet marked sent (usually none)."""
+        try:
+            if self.path.stat().st_size < self.MAX_BYTES:
+                return
+        except FileNotFoundError:
+            return
+        import fcntl
+
+        with self.path.open("r+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            ids = {line.decode("ascii", "replace") for line in fh.read().split(b"\n") if line}
+            unsent = set(db.session.scalars(
+                sa.select(OutboxMessage.message_id).where(
+                    OutboxMessage.message_id.in_(ids), OutboxMessage.status != OutboxStatus.SENT)
+            )) if ids else set()
+            fh.seek(0)
+            fh.truncate()
+            fh.write(b"".join(i.encode("ascii", "replace") + b"\n" for i in sorted(unsent)))
+        self._seen, self._read_to = set(), 0
+
+
+def journal_for(app: Flask) -> SentJournal | None:
+    path = app.config.get("OUTBOX_SENT_JOURNAL")
+    if not path:
+        return None
+    journals = app.extensions.setdefault("manifesto_sent_journals", {})
+    if path not in journals:
+        journals[path] = SentJournal(Path(path))
+    return journals[path]
+
+
 def _deliver_one(message_id: int, claim: str, transport: Transport) -> Outcome | None:
     if not _renew(message_id, claim):
         return None
     row = db.session.get(OutboxMessage, message_id)
     if row is None:
         return None
+    journal = journal_for(current_app)
+    if journal is not None and journal.contains(row.message_id):
+        # Accepted by the server before a worker died or lost the database: not again.
+        log.info("mail %s #%d was sent before an interruption; not sending it again",
+                 row.kind, row.id)
+        return _commit(_record_sent(row))
     try:
         if row.to_address is None or row.body_text is None:
             raise DeliveryError("recipient or body erased before sending", permanent=True)
         transport.send(build_message(row), row)
+        if journal is not None:
+            journal.record(row.message_id)
     except DeliveryError as exc:
         outcome = _record_failure(row, str(exc), exc.permanent)
     except Exception as exc:  # a bug must not stop the worker; the message waits for a fix
@@ -424,6 +507,10 @@ def _deliver_one(message_id: int, claim: str, transport: Transport) -> Outcome |
         outcome = _record_failure(row, f"{type(exc).__name__}: {exc}", permanent=False)
     else:
         outcome = _record_sent(row)
+    return _commit(outcome)
+
+
+def _commit(outcome: Outcome) -> Outcome | None:
     try:
         db.session.commit()  # one message at a time: a crash loses at most the one in flight
     except so.exc.StaleDataError:  # withdrawn meanwhile: the signatory's data is gone
@@ -447,6 +534,9 @@ def deliver_due(
     """
     claim = f"{(worker_id or default_worker_id())[:51]}/{secrets.token_hex(6)}"
     report = DeliveryReport()
+    journal = journal_for(current_app)
+    if journal is not None:
+        journal.compact()
     ids = _claim(limit, claim)
     if not ids:
         return report

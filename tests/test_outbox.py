@@ -414,3 +414,46 @@ def test_outbox_commands_say_when_the_table_is_missing(make_app):
     result = app.test_cli_runner().invoke(args=["outbox", "status"])
     assert result.exit_code == 1
     assert "run: flask --app wsgi db upgrade" in result.output
+
+
+def test_a_message_the_server_accepted_before_a_crash_is_not_sent_again(make_app, smtp_server,
+                                                                        monkeypatch):
+    """The worker dies between the server's "250 OK" and its commit; the next one finds the
+    Message-ID in the journal and marks the row sent without sending it a second time."""
+    mailbox, port = smtp_server()
+    app = smtp_app(make_app, port)
+    [row, other] = queue(2)
+    message_id, row_id = row.message_id, row.id
+
+    def die(*args, **kwargs):
+        raise KeyboardInterrupt  # like SIGKILL: nothing after the send runs
+
+    monkeypatch.setattr(outbox, "_record_sent", die)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due(limit=1)
+    db.session.rollback()
+    monkeypatch.undo()
+    assert len(mailbox.envelopes) == 1
+    journal = outbox.journal_for(app)
+    assert journal.contains(message_id)
+
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id)
+                       .values(claimed_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert deliver_due() == DeliveryReport(sent=2)
+    assert len(mailbox.envelopes) == 2  # the other message; the first one not again
+    assert [m["Message-ID"] for m in mailbox.messages()].count(message_id) == 1
+    assert db.session.get(OutboxMessage, row_id).status == OutboxStatus.SENT
+
+
+def test_the_sent_journal_is_compacted(make_app, smtp_server, monkeypatch):
+    mailbox, port = smtp_server()
+    app = smtp_app(make_app, port)
+    monkeypatch.setattr(outbox.SentJournal, "MAX_BYTES", 10)
+    queue(3)
+    assert deliver_due() == DeliveryReport(sent=3)
+    journal = outbox.journal_for(app)
+    assert journal.path.stat().st_size > 10
+    queue(1)
+    deliver_due()  # compacts first: every id in it belongs to a row marked sent
+    assert journal.path.read_text().count("\n") == 1
