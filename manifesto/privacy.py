@@ -6,6 +6,7 @@ The retention purge is in ``retention.py``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -130,12 +131,24 @@ def current_notice(language: str) -> Notice:
     return _row_notice(row)
 
 
+# Read on every signature: kept per process for CURRENT_VERSION_TTL seconds (at once in the
+# process that publishes), as the Manifesto's current version is.
+CURRENT_VERSION_TTL = 2.0
+_CURRENT = "manifesto_privacy_notice_versions"
+
+
 def current_version(language: str) -> int:
-    """The number of the notice in force in ``language`` (one small indexed read)."""
+    """The number of the notice in force in ``language``."""
+    cache = current_app.extensions.setdefault(_CURRENT, {})
+    now = time.monotonic()
+    cached = cache.get(language)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     number = db.session.scalar(
         sa.select(sa.func.max(PrivacyNotice.version)).where(PrivacyNotice.language == language)
-    )
-    return number or BUILTIN_VERSION
+    ) or BUILTIN_VERSION
+    cache[language] = (number, now + CURRENT_VERSION_TTL)
+    return number
 
 
 def notice(language: str, version: int) -> Notice | None:
@@ -162,10 +175,12 @@ def versions(language: str) -> list[tuple[int, datetime | None]]:
 def publish_notice(language: str, body: str, user: User) -> int:
     """Publish ``body`` as the next version in ``language``; returns its number."""
     body = texts.normalise_text(body)
+    current_app.extensions.pop(_CURRENT, None)
     number = current_version(language) + 1
     db.session.add(PrivacyNotice(language=language, version=number, body=body,
                                  sha256=texts.text_sha256(body), published_by_id=user.id))
     db.session.flush()
+    current_app.extensions.pop(_CURRENT, None)
     return number
 
 
@@ -282,8 +297,7 @@ def find_subject(email: str) -> Subject:
     subject = Subject(email=email)
     subject.signatures = list(db.session.scalars(
         sa.select(Signature).join(Signature.signatory)
-        .where(sa.or_(Signatory.email_canonical == canonical,
-                      sa.func.lower(Signatory.contact_email) == plain))
+        .where(Signatory.email_canonical == canonical)  # (indexed; covers any letter case)
         .order_by(Signature.id)
     ))
     subject.accounts = list(db.session.scalars(
