@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
@@ -60,6 +61,12 @@ def switch_language_url(lang: str) -> str:
     if endpoint and view_args is not None and "lang_code" in (request.url_rule.arguments or ()):
         args = {**request.args.to_dict(), **view_args, "lang_code": lang}
         return url_for(endpoint, **args)
+    # A page that does not exist, under a language prefix: the same address in the other
+    # language, so that the "not found" page is read in it.
+    prefix, _, rest = request.path.lstrip("/").partition("/")
+    if prefix in languages() and not rest.startswith("/"):
+        query = request.query_string.decode("utf-8", "replace")
+        return f"/{lang}/{quote(rest, safe='/')}" + (f"?{query}" if query else "")
     return url_for("public.home", lang_code=lang)
 
 

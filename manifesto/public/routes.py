@@ -8,6 +8,7 @@ from flask import abort, current_app, make_response, render_template, request
 from .. import pipeline, practices, targets, texts
 from .. import privacy as privacy_notices
 from ..campaign import (
+    ACCESSIBILITY_CHECK,
     ACCESSIBILITY_STATEMENT_DATE,
     LAUNCH_DATE,
     PRIVACY_NOTICE_DATE,
@@ -101,7 +102,8 @@ def privacy():
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("public/accessibility.html", statement_date=ACCESSIBILITY_STATEMENT_DATE)
+    return render_template("public/accessibility.html", statement_date=ACCESSIBILITY_STATEMENT_DATE,
+                           check=ACCESSIBILITY_CHECK)
 
 
 def _filters() -> dict[str, str]:

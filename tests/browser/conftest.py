@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from config import TestingConfig
@@ -50,14 +51,43 @@ def mailbox():
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory, mailbox):
-    """The app the live server runs: its own SQLite file, the demo data, mail to ``mailbox``."""
+def live_database(tmp_path_factory):
+    """A SQLite file; or, when the suite runs on PostgreSQL (``DATABASE_URL``), a database of
+    its own next to the suite's, created for the run and dropped afterwards."""
+    from tests.conftest import ON_POSTGRES, POSTGRES_URL
+
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'live.sqlite3'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from config import normalise_database_url
+
+    url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"{url.database}_live"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+
+    def run(sql: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql)
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, mailbox, live_database):
+    """The app the live server runs: its own database, the demo data, mail to ``mailbox``."""
     folder = tmp_path_factory.mktemp("live")
     env = pytest.MonkeyPatch()
     env.setenv("MANIFESTO_INSTANCE_PATH", str(folder))
     app = create_app(
         TestingConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'live.sqlite3'}",
+        SQLALCHEMY_DATABASE_URI=live_database,
         WTF_CSRF_ENABLED=True,
         SIGN_MIN_SECONDS=0,  # Playwright fills a form faster than a person
         MAIL_SERVER="127.0.0.1",
@@ -81,6 +111,59 @@ def live_server(live_app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    from manifesto.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()  # before the database is dropped
+
+
+@pytest.fixture(scope="session")
+def demo_ids(live_app, live_server):
+    """Ids and secret links on the demo data: the Lisbon ambassador's own records, a pending
+    signature's confirmation link, a confirmed one's own page, an invitation and a reset."""
+    from manifesto import accounts, signing
+    from manifesto.demo import AMBASSADOR_EMAIL
+    from manifesto.extensions import db
+    from manifesto.models import (
+        BestPractice, OutreachActivity, Role, Signature, SignatureStatus, Target, TokenPurpose,
+        User, UserTokenPurpose,
+    )
+
+    with live_app.app_context():
+        lisbon = db.session.scalar(sa.select(User).filter_by(email=AMBASSADOR_EMAIL))
+        city_id = lisbon.ambassador_city_id
+
+        def first(model, *where):
+            return db.session.scalar(sa.select(model.id).where(*where).order_by(model.id))
+
+        def signature(status):
+            return first(Signature, Signature.status == status)
+
+        def account(email, purpose):
+            user = db.session.scalar(sa.select(User).filter_by(email=email)) or User(
+                email=email, name="Link Check", role=Role.AMBASSADOR, locale="en", active=True,
+                ambassador_city_id=city_id)
+            db.session.add(user)
+            db.session.flush()
+            return accounts.issue_token(user, purpose)
+
+        values = {
+            "number": 1,
+            "city_id": city_id,
+            "target_id": first(Target, Target.scope_ambassador_city_id == city_id),
+            "activity_id": first(OutreachActivity, OutreachActivity.ambassador_city_id == city_id),
+            "practice_id": first(BestPractice, BestPractice.ambassador_city_id == city_id),
+        }
+        tokens = {
+            "confirm": signing.new_token(signature(SignatureStatus.PENDING), TokenPurpose.CONFIRM),
+            "manage": signing.new_token(signature(SignatureStatus.CONFIRMED), TokenPurpose.MANAGE),
+            "invite": account("axe.invited@manifesto.example", UserTokenPurpose.INVITE),
+            "reset": account("axe.reset@manifesto.example", UserTokenPurpose.RESET),
+            "unknown": "this-link-was-never-sent",
+        }
+        db.session.commit()
+    assert all(values.values()), values
+    return values, tokens
 
 
 @pytest.fixture(scope="session")
@@ -105,8 +188,8 @@ def page(browser):
     context.close()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, full_page: bool = True) -> None:
     """Refresh the README's pictures when asked to (MANIFESTO_SCREENSHOTS=1)."""
     if os.environ.get("MANIFESTO_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

@@ -13,11 +13,10 @@ A new page fails ``test_every_page_is_checked`` until it is added to PAGES.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import pytest
-import sqlalchemy as sa
 
 from config import LANGUAGES
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
@@ -180,54 +179,6 @@ def test_every_page_is_checked():
 
 
 @pytest.fixture(scope="module")
-def ids(live_app):
-    """Ids and secret links on the demo data: the Lisbon ambassador's own records, a pending
-    signature's confirmation link, a confirmed one's own page, an invitation and a reset."""
-    from manifesto import accounts, signing
-    from manifesto.extensions import db
-    from manifesto.models import (
-        BestPractice, OutreachActivity, Role, Signature, SignatureStatus, Target, TokenPurpose,
-        User, UserTokenPurpose,
-    )
-
-    with live_app.app_context():
-        lisbon = db.session.scalar(sa.select(User).filter_by(email=AMBASSADOR_EMAIL))
-        city_id = lisbon.ambassador_city_id
-
-        def first(model, *where):
-            return db.session.scalar(sa.select(model.id).where(*where).order_by(model.id))
-
-        def signature(status):
-            return first(Signature, Signature.status == status)
-
-        def account(email, purpose):
-            user = db.session.scalar(sa.select(User).filter_by(email=email)) or User(
-                email=email, name="Axe Check", role=Role.AMBASSADOR, locale="en", active=True,
-                ambassador_city_id=city_id)
-            db.session.add(user)
-            db.session.flush()
-            return accounts.issue_token(user, purpose)
-
-        values = {
-            "number": 1,
-            "city_id": city_id,
-            "target_id": first(Target, Target.scope_ambassador_city_id == city_id),
-            "activity_id": first(OutreachActivity, OutreachActivity.ambassador_city_id == city_id),
-            "practice_id": first(BestPractice, BestPractice.ambassador_city_id == city_id),
-        }
-        tokens = {
-            "confirm": signing.new_token(signature(SignatureStatus.PENDING), TokenPurpose.CONFIRM),
-            "manage": signing.new_token(signature(SignatureStatus.CONFIRMED), TokenPurpose.MANAGE),
-            "invite": account("axe.invited@manifesto.example", UserTokenPurpose.INVITE),
-            "reset": account("axe.reset@manifesto.example", UserTokenPurpose.RESET),
-            "unknown": "this-link-was-never-sent",
-        }
-        db.session.commit()
-    assert all(values.values()), values
-    return values, tokens
-
-
-@pytest.fixture(scope="module")
 def visitors(browser, live_server):
     """One browser context per kind of visitor, the private ones logged in once."""
     contexts = {}
@@ -244,8 +195,8 @@ def visitors(browser, live_server):
         page.context.close()
 
 
-def path_of(spec: Page, lang: str, ids) -> str:
-    values, tokens = ids
+def path_of(spec: Page, lang: str, demo_ids) -> str:
+    values, tokens = demo_ids
     path = spec.rule.replace("<lang:lang_code>", lang).replace("<lang>", lang)
     path = path.replace("<token>", tokens.get(spec.token, ""))
     path = re.sub(r"<int:(\w+)>", lambda m: str(values[m.group(1)]), path)
@@ -262,8 +213,8 @@ def render_error_page(live_app, template: str, lang: str) -> str:
                                db_down=template.endswith("503.html"))
 
 
-def open_page(page, spec: Page, lang: str, live_server, live_app, ids):
-    url = live_server + path_of(spec, lang, ids)
+def open_page(page, spec: Page, lang: str, live_server, live_app, demo_ids):
+    url = live_server + path_of(spec, lang, demo_ids)
     if spec.rendered:
         html = render_error_page(live_app, spec.rendered, lang)
         page.route(url, lambda route: route.fulfill(status=200, body=html,
@@ -295,10 +246,10 @@ AXE = axe_api.Axe()
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
-def test_wcag_21_aa(visitors, spec, lang, live_server, live_app, ids):
+def test_wcag_21_aa(visitors, spec, lang, live_server, live_app, demo_ids):
     page = visitors[spec.who]
     page.set_viewport_size({"width": 1280, "height": 900})
-    open_page(page, spec, lang, live_server, live_app, ids)
+    open_page(page, spec, lang, live_server, live_app, demo_ids)
     assert page.locator("html").get_attribute("lang") == lang
 
     violations = AXE.run(page, options=AXE_OPTIONS).response["violations"]
@@ -402,10 +353,10 @@ FORM_PAGES = [p for p in PAGES if p.action is None and p.status == 200 and not p
 
 @pytest.mark.parametrize("spec", FORM_PAGES, ids=[p.name for p in FORM_PAGES])
 def test_every_control_is_reached_with_tab_and_shows_its_focus(
-        visitors, spec, live_server, live_app, ids):
+        visitors, spec, live_server, live_app, demo_ids):
     page = visitors[spec.who]
     page.set_viewport_size({"width": 1280, "height": 900})
-    open_page(page, spec, "en", live_server, live_app, ids)
+    open_page(page, spec, "en", live_server, live_app, demo_ids)
     expected = set(page.evaluate(MARK_CONTROLS))
     stops = tab_through(page)
     assert stops and "skip-link" in stops[0]["what"]
@@ -470,3 +421,17 @@ def test_a_mistake_takes_the_keyboard_to_the_list_of_problems_and_on_to_the_fiel
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "contact_email"
     assert page.locator("#contact_email").input_value() == "pas-une-adresse"
+
+
+def test_the_statement_says_what_is_checked(page, live_server):
+    """The accessibility statement's figures are those of this file and of the axe it runs."""
+    from manifesto.campaign import ACCESSIBILITY_CHECK
+
+    axe_version = re.match(r"/\*! axe v(\d+\.\d+)", AXE.axe_script).group(1)
+    assert ACCESSIBILITY_CHECK == {"pages": len(PAGES), "languages": len(LANGUAGES),
+                                   "axe": axe_version}
+    page.goto(f"{live_server}/en/accessibility")
+    text = page.locator("main").inner_text()
+    assert f"checked {len(PAGES)} pages in each of the 7 languages" in text
+    assert f"axe-core {axe_version}" in text
+    assert "@" in page.locator("main h2:has-text('Report a problem') + p").inner_text()

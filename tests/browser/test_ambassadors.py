@@ -85,7 +85,7 @@ def test_an_ambassador_city_from_candidate_to_attributed_signature(
     page.get_by_label("Ambassador", exact=True).check()
     page.get_by_label("Ambassador city", exact=True).select_option(label="Ghent (Belgium)")
     page.get_by_label("Language of the invitation and of the pages", exact=True).select_option("fr")
-    page.get_by_role("button", name="Send the invitation").click()
+    page.get_by_role("button", name="Send the invitation", exact=True).click()
     assert "Invitation sent to Ana Peeters" in flash(page)
     log_out(page)
 

@@ -13,7 +13,7 @@ from manifesto.demo import COORDINATOR_EMAIL
 from manifesto.extensions import db
 from manifesto.i18n import country_name
 from manifesto.models import Target
-from tests.browser.conftest import DEMO_PASSWORD, screenshot
+from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_ambassadors import log_in
 from tests.public.test_pages import translated
 
@@ -58,7 +58,6 @@ def test_the_dashboard_in_every_language_and_its_filters(page, live_server, live
             assert page.locator(f"[id='{desc_id}']").text_content().strip()
         # Every chart's numbers are in a table too (the burn-ups' in a <details>).
         assert page.locator("table.data").count() >= charts.count()
-    screenshot(page, "dashboard-es")
 
     page.goto(f"{live_server}/pt/coordinate/dashboard")
     page.locator("#start").fill("2016-11-01")

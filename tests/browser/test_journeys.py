@@ -6,8 +6,10 @@ import re
 import pytest
 
 from config import LANGUAGES
-from manifesto.demo import COORDINATOR_EMAIL
-from tests.browser.conftest import DEMO_PASSWORD, screenshot
+from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
+from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.test_ambassadors import log_in
+from tests.public.test_pages import translated
 
 def test_browser_language_picks_the_site_language(browser, live_server):
     context = browser.new_context(locale="it-IT")
@@ -19,13 +21,48 @@ def test_browser_language_picks_the_site_language(browser, live_server):
     context.close()
 
 
-def test_switching_language_keeps_the_visitor_on_the_same_page(page, live_server):
-    page.goto(live_server + "/en/manifesto")
-    for lang, name in [("fr", "Français"), ("ru", "Русский"), ("es", "Español"), ("en", "English")]:
-        page.get_by_role("navigation", name=re.compile("Language|Langue|Язык|Idioma")).get_by_role(
-            "link", name=name).click()
-        assert page.url == f"{live_server}/{lang}/manifesto"
+def switch(page, name: str) -> None:
+    page.locator("nav.languages").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state()
+
+
+# Every kind of page: content, a list with its filters, a form, a secret link's page, a page
+# that does not exist, and the private pages of a coordinator and of an ambassador.
+KINDS_OF_PAGE = [
+    (None, "/manifesto"),
+    (None, "/signatories?kind=mayor&country=IT"),
+    (None, "/sign"),
+    (None, "/confirm/{confirm}"),
+    (None, "/signature/{manage}"),
+    (None, "/login"),
+    (None, "/no-such-page"),
+    (COORDINATOR_EMAIL, "/coordinate/dashboard?start=2017-01-01&end=2017-12-31"),
+    (COORDINATOR_EMAIL, "/coordinate/cities/{city_id}"),
+    (AMBASSADOR_EMAIL, "/ambassador/activities/new"),
+]
+
+
+@pytest.mark.parametrize("who, path", KINDS_OF_PAGE, ids=[p for _, p in KINDS_OF_PAGE])
+def test_switching_language_keeps_the_visitor_on_the_same_page(
+        browser, live_server, live_app, demo_ids, who, path):
+    values, tokens = demo_ids
+    path = path.format(**values, **tokens)
+    context = browser.new_context()
+    page = context.new_page()
+    if who:
+        log_in(page, live_server, "en", who, DEMO_PASSWORD)
+    page.goto(f"{live_server}/en{path}")
+    heading = page.locator("h1").inner_text()
+    for lang, name in [("fr", "Français"), ("ru", "Русский"), ("de", "Deutsch"),
+                       ("it", "Italiano"), ("pt", "Português"), ("es", "Español"),
+                       ("en", "English")]:
+        switch(page, name)
+        assert page.url == f"{live_server}/{lang}{path}"
         assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("nav.languages").get_attribute("aria-label") == translated(
+            live_app, lang, "Language")
+    assert page.locator("h1").inner_text() == heading
+    context.close()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -36,9 +73,6 @@ def test_home_and_manifesto_in_every_language(page, live_server, lang):
     page.locator(".hero .button.secondary").first.click()
     assert page.url == f"{live_server}/{lang}/manifesto"
     assert page.locator("article.manifesto h3").count() == 6
-    if lang in ("en", "ru"):
-        page.set_viewport_size({"width": 1280, "height": 900})
-        screenshot(page, f"manifesto-{lang}-desktop")
 
 
 def test_coordinator_logs_in_and_out_with_the_keyboard(page, live_server):
@@ -69,19 +103,6 @@ def test_login_errors_are_announced_and_keep_the_email(page, live_server):
     assert page.get_by_label("Passwort").get_attribute("aria-invalid") == "true"
 
 
-def test_everything_works_without_javascript(browser, live_server):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(live_server + "/pt/login")
-    page.get_by_label("Endereço de e-mail").fill(COORDINATOR_EMAIL)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.locator("form:not(.inline) [type=submit]").click()
-    # The coordinator's page, in the language their account chose (English for the demo).
-    assert page.url == live_server + "/en/coordinate/review"
-    assert page.locator(".account form button").is_visible()
-    context.close()
-
-
 @pytest.mark.parametrize("width", [320, 1280])
 def test_pages_fit_the_screen(browser, live_server, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
@@ -90,8 +111,6 @@ def test_pages_fit_the_screen(browser, live_server, width):
         page.goto(live_server + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways at {width}px"
-    page.goto(live_server + "/en/")
-    screenshot(page, "home-phone" if width == 320 else "home-desktop")
     context.close()
 
 

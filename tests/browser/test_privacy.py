@@ -12,7 +12,7 @@ import pytest
 
 from config import LANGUAGES
 from manifesto.demo import COORDINATOR_EMAIL
-from tests.browser.conftest import DEMO_PASSWORD, screenshot
+from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_ambassadors import log_in
 from tests.browser.test_signing import confirm_by_email, fill_common
 from tests.public.test_pages import translated
@@ -56,7 +56,6 @@ def test_a_person_is_found_downloaded_and_erased_by_a_coordinator(
     coordinator.get_by_role("button", name="Find", exact=True).click()
     assert coordinator.locator("h1").inner_text() == f"What is held about {email.upper()}"
     assert "Cooperativa Datos Claros" in coordinator.locator("table.data").inner_text()
-    screenshot(coordinator, "coordinator-privacy-subject")
 
     with coordinator.expect_download() as download:
         coordinator.get_by_role("button", name="Download everything as JSON").click()
