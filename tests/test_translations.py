@@ -102,3 +102,22 @@ def test_every_language_has_the_manifesto_text_with_the_same_structure():
             sum(1 for line in lines if re.match(r"\d\. \*\*", line)),
         )
     assert set(shapes.values()) == {(1, 3, 6, 5)}, shapes
+
+
+DATE_PLACEHOLDER_THEN_FULL_STOP = re.compile(r"%\((date|deadline|start|end)\)s\.")
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_no_double_full_stop_after_a_date(lang):
+    """In Russian a date ends with "г." ("21 нояб. 2026 г."): "… %(date)s." would print "г.."."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    if not any(format_date(date(2026, 11, 21), style, locale=lang).endswith(".")
+               for style in ("medium", "long")):
+        return
+    catalog = _catalog(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po")
+    doubled = [m.id for m in catalog if m.id and isinstance(m.string, str)
+               and DATE_PLACEHOLDER_THEN_FULL_STOP.search(m.string)]
+    assert not doubled, f"{lang}: a date then a full stop in {doubled}"
