@@ -10,7 +10,9 @@ import pytest
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_ambassadors import flash, log_in
-from tests.browser.test_signing import confirm_by_email, fill_common, listed, stat
+from tests.browser.test_signing import (
+    confirm_by_email, listed, sign_as_organisation, stat, withdraw,
+)
 from tests.public.test_pages import translated
 
 
@@ -27,12 +29,8 @@ def test_sign_confirm_and_withdraw_without_javascript(no_js, live_server, live_a
     before = stat(page, live_server, "es", 1)
     page.goto(f"{live_server}/es/sign")
     assert page.locator("#mayor_name").is_visible()  # every section shown, each says for whom
-    page.locator("input[name=kind][value=organisation]").check()
-    page.locator("#organisation_name").fill("Cooperativa Sin Guiones")
-    page.locator("#organisation_type").select_option("citizens_group")
-    fill_common(page, "Zaragoza", "ES", "Lucía Gil", "lucia@singuiones.example")
-    page.locator("form.sign-form button[type=submit]").click()
-    page.wait_for_url(f"{live_server}/es/sign/sent")
+    sign_as_organisation(page, live_server, "es", "Cooperativa Sin Guiones", "citizens_group",
+                         "Zaragoza", "ES", "Lucía Gil", "lucia@singuiones.example")
 
     own_page = confirm_by_email(page, live_app, mailbox, "lucia@singuiones.example", "es",
                                 translated(live_app, "es", "Confirm my signature"))
@@ -43,9 +41,7 @@ def test_sign_confirm_and_withdraw_without_javascript(no_js, live_server, live_a
     page.goto(own_page)
     page.locator(".danger-zone button[type=submit]").click()  # without the box: refused
     assert page.locator("#understood").get_attribute("aria-invalid") == "true"
-    page.locator("#understood").check()
-    page.locator(".danger-zone button[type=submit]").click()
-    page.wait_for_url(f"{live_server}/es/signature/withdrawn")
+    withdraw(page, live_server, "es", own_page)
     assert stat(page, live_server, "es", 1) == before
     assert not listed(page, live_server, "es", "Sin Guiones")
 

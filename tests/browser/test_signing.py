@@ -44,6 +44,25 @@ def fill_common(page, city, country, name, email):
     page.locator("#listed_publicly").check()
 
 
+def sign_as_organisation(page, live_server, lang, organisation, org_type, city, country,
+                         contact, email):
+    """On the open sign page: an organisation's form, filled in and sent."""
+    page.locator("input[name=kind][value=organisation]").check()
+    page.locator("#organisation_name").fill(organisation)
+    page.locator("#organisation_type").select_option(org_type)
+    fill_common(page, city, country, contact, email)
+    page.locator("form.sign-form button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/{lang}/sign/sent")
+
+
+def withdraw(page, live_server, lang, own_page):
+    """From the signatory's own page, with the box that says they understand ticked."""
+    page.goto(own_page)
+    page.locator("#understood").check()
+    page.locator(".danger-zone button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/{lang}/signature/withdrawn")
+
+
 def confirm_by_email(page, live_app, mailbox, email, lang, button):
     mail = deliver(live_app, mailbox, email)
     assert mail["Content-Language"] == lang
@@ -125,21 +144,14 @@ def test_mayor_signs_in_italian_and_counts_once_verified(
 def test_organisation_signs_in_russian_then_withdraws(page, live_server, live_app, mailbox):
     before = stat(page, live_server, "ru", 1)
     page.goto(f"{live_server}/ru/sign")
-    page.locator("input[name=kind][value=organisation]").check()
-    page.locator("#organisation_name").fill("Фонд «Доступный город»")
-    page.locator("#organisation_type").select_option("ngo")
-    fill_common(page, "Рига", "LV", "Ирина Петрова", "irina@dostupny-gorod.example")
-    page.locator("form.sign-form button[type=submit]").click()
-    page.wait_for_url(f"{live_server}/ru/sign/sent")
+    sign_as_organisation(page, live_server, "ru", "Фонд «Доступный город»", "ngo", "Рига", "LV",
+                         "Ирина Петрова", "irina@dostupny-gorod.example")
     own_page = confirm_by_email(page, live_app, mailbox, "irina@dostupny-gorod.example", "ru",
                                 translated(live_app, "ru", "Confirm my signature"))
     assert stat(page, live_server, "ru", 1) == before + 1
     assert listed(page, live_server, "ru", "Доступный")
 
-    page.goto(own_page)
-    page.locator("#understood").check()
-    page.locator(".danger-zone button[type=submit]").click()
-    page.wait_for_url(f"{live_server}/ru/signature/withdrawn")
+    withdraw(page, live_server, "ru", own_page)
     assert page.get_by_role("heading", level=1).inner_text().strip()
     assert stat(page, live_server, "ru", 1) == before
     assert not listed(page, live_server, "ru", "Доступный")
@@ -162,10 +174,7 @@ def test_delegate_signs_in_german_then_withdraws(page, browser, live_server, liv
     assert listed(page, live_server, "de", "Hannover")
     before = stat(page, live_server, "de", 0)
 
-    page.goto(own_page)
-    page.locator("#understood").check()
-    page.locator(".danger-zone button[type=submit]").click()
-    page.wait_for_url(f"{live_server}/de/signature/withdrawn")
+    withdraw(page, live_server, "de", own_page)
     assert not listed(page, live_server, "de", "Hannover")
     assert stat(page, live_server, "de", 0) == before - 1
     assert page.goto(own_page).status == 404
