@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 from email.headerregistry import Address
 from pathlib import Path
+from urllib.parse import urlsplit
 
 LANGUAGES = ("en", "fr", "de", "it", "pt", "ru", "es")
 
@@ -48,6 +49,33 @@ def _int(name: str, default: int, minimum: int | None = None) -> int:
     if minimum is not None and number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {number}")
     return number
+
+
+def parse_site_url(value: str) -> str:
+    """``SITE_URL`` as ``scheme://host[:port]``, lower-case, without a trailing slash."""
+    problem = ConfigError(
+        "SITE_URL must be a scheme, a host and an optional port, such as "
+        f"https://manifesto.example.org, not {value!r}"
+    )
+    parts = urlsplit(value.strip())
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError:
+        raise problem from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+            or parts.query or parts.fragment or parts.username is not None):
+        raise problem
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def site_settings(site_url: str, extra_hosts: tuple[str, ...] = ()) -> dict:
+    """What follows from ``SITE_URL``: the hosts a request may name (any other gets a 400,
+    Flask's ``TRUSTED_HOSTS``) and the scheme of the links the app writes."""
+    url = parse_site_url(site_url)
+    parts = urlsplit(url)
+    hosts = [parts.hostname]
+    hosts += [h for h in extra_hosts if h not in hosts]
+    return {"SITE_URL": url, "TRUSTED_HOSTS": hosts, "PREFERRED_URL_SCHEME": parts.scheme}
 
 
 def normalise_database_url(url: str) -> str:
@@ -106,9 +134,23 @@ class Config:
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 120))
         self.SITE_NAME = os.environ.get("SITE_NAME", "Inclusive Smart Cities Manifesto")
         self.CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "contact@inclusive-smart-cities.example")
-        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
-        # Behind a reverse proxy: how many proxies to trust for X-Forwarded-* (0 = none).
+        # The one source of every absolute URL the app writes (e-mails, API links, hreflang,
+        # badge snippets); requests naming another host are refused (400). TRUSTED_HOSTS adds
+        # other names the site answers to (comma-separated, e.g. www.manifesto.example.org).
+        extra_hosts = tuple(
+            h.strip().lower() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()
+        )
+        self.EXTRA_TRUSTED_HOSTS = extra_hosts + self.default_trusted_hosts()
+        for name, value in site_settings(
+            os.environ.get("SITE_URL", "").strip() or self.default_site_url(),
+            self.EXTRA_TRUSTED_HOSTS,
+        ).items():
+            setattr(self, name, value)
+        # Behind a reverse proxy: how many proxies to trust for X-Forwarded-For and
+        # X-Forwarded-Proto (0 = none). X-Forwarded-Host is never trusted unless
+        # PROXY_FIX_FORWARDED_HOST says so (and even then only a trusted host passes).
         self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+        self.PROXY_FIX_FORWARDED_HOST = _bool("PROXY_FIX_FORWARDED_HOST")
         # Abuse signals: they flag a signature for a coordinator, they never refuse it.
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.SIGN_RATE_LIMIT_PER_IP = os.environ.get("SIGN_RATE_LIMIT_PER_IP", "10 per hour")
@@ -208,6 +250,12 @@ class Config:
     def secure_cookies_by_default(self) -> bool:
         return False
 
+    def default_site_url(self) -> str:
+        return "http://127.0.0.1:5000"  # where ./scripts/run serves by default
+
+    def default_trusted_hosts(self) -> tuple[str, ...]:
+        return ("localhost", "127.0.0.1")  # the same machine, by either name
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -233,6 +281,9 @@ class TestingConfig(Config):
     def default_secret_key(self) -> str:
         return "testing-secret-key-not-for-production"
 
+    def default_site_url(self) -> str:
+        return "http://localhost"  # the test client's host
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
@@ -254,6 +305,16 @@ class ProductionConfig(Config):
 
     def secure_cookies_by_default(self) -> bool:
         return True
+
+    def default_site_url(self) -> str:
+        raise ConfigError(
+            "SITE_URL is not set: production refuses to start without it "
+            "(the site's address, such as https://manifesto.example.org: every link the app "
+            "writes starts with it, and requests for any other host are refused)"
+        )
+
+    def default_trusted_hosts(self) -> tuple[str, ...]:
+        return ()
 
     def default_hsts_seconds(self) -> int:
         return 365 * 24 * 3600

@@ -11,9 +11,9 @@ from flask import Flask, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import Config, config_class_from_env
+from config import Config, config_class_from_env, site_settings
 
-from . import i18n
+from . import i18n, urls
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +80,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class = config_class or config_class_from_env()
     app.config.from_object(config_class(app.instance_path))
     app.config.update(overrides)
+    if "SITE_URL" in overrides:  # what follows from it, unless also given
+        derived = site_settings(overrides["SITE_URL"], app.config.get("EXTRA_TRUSTED_HOSTS", ()))
+        app.config.update({k: v for k, v in derived.items() if k not in overrides or k == "SITE_URL"})
 
     if app.config.get("RESPONSE_CACHE_SECONDS"):
         from .response_cache import PublicResponseCache
@@ -87,10 +90,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = PublicResponseCache(app.wsgi_app, seconds=int(app.config["RESPONSE_CACHE_SECONDS"]))
     if app.config.get("PROXY_FIX_HOPS"):
         hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        forwarded_host = hops if app.config.get("PROXY_FIX_FORWARDED_HOST") else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=forwarded_host)
 
     app.url_map.converters["int"] = DatabaseInteger
     i18n.init_app(app)
+    urls.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
     babel.init_app(

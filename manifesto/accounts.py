@@ -33,6 +33,7 @@ from .extensions import db, limiter
 from .keyed import client_hash, keyed_hash
 from .models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
 from .passwords import hash_password, needs_rehash, verify_password
+from .urls import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def expire_tokens(user: User) -> None:
 
 
 def set_password_url(user: User, raw_token: str) -> str:
-    return url_for("auth.set_password", lang_code=user.locale, token=raw_token, _external=True)
+    return absolute_url("auth.set_password", lang_code=user.locale, token=raw_token)
 
 
 class LinkProblem(enum.StrEnum):

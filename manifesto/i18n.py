@@ -14,6 +14,8 @@ from urllib.parse import quote
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
+
+from .urls import absolute_url, path_for
 from werkzeug.routing import BaseConverter
 
 # Each language's own name for itself, shown in the switcher: never translated.
@@ -59,8 +61,7 @@ def switch_language_url(lang: str) -> str:
     endpoint = request.endpoint
     view_args = g.get("view_args")
     if endpoint and view_args is not None and "lang_code" in (request.url_rule.arguments or ()):
-        args = {**request.args.to_dict(), **view_args, "lang_code": lang}
-        return url_for(endpoint, **args)
+        return path_for(endpoint, query=request.args.to_dict(), **view_args, lang_code=lang)
     # A page that does not exist, under a language prefix: the same address in the other
     # language, so that the "not found" page is read in it.
     prefix, _, rest = request.path.lstrip("/").partition("/")
@@ -75,11 +76,11 @@ def alternate_links() -> list[tuple[str, str]]:
     view_args = g.get("view_args")
     if not request.endpoint or view_args is None:
         return []
-    links = []
-    for lang in languages():
-        args = {**request.args.to_dict(), **view_args, "lang_code": lang}
-        links.append((lang, url_for(request.endpoint, _external=True, **args)))
-    return links
+    query = request.args.to_dict()
+    return [
+        (lang, absolute_url(request.endpoint, query=query, **view_args, lang_code=lang))
+        for lang in languages()
+    ]
 
 
 def country_name(code: str | None, locale: str | None = None) -> str:

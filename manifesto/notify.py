@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from . import outbox
 from .i18n import country_name
 from .models import Signature, SignatoryKind
+from .urls import absolute_url
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,8 @@ def _message(kind: str, who, language: str, subject_fn, **context) -> Message | 
     with force_locale(language):
         context.setdefault("manage_url", None)
         if context.get("manage_token"):
-            context["manage_url"] = url_for(
-                "sign.my_signature",
-                lang_code=language,
-                token=context.pop("manage_token"),
-                _external=True,
-            )
+            context["manage_url"] = absolute_url(
+                "sign.my_signature", lang_code=language, token=context.pop("manage_token"))
         body = render_template(
             f"email/{kind}.txt",
             signatory=who,
@@ -79,7 +76,7 @@ def public_name(who) -> str:
 
 def confirm(who, confirm_token: str, manage_token: str, language: str) -> Message | None:
     """The confirmation e-mail; the caller queues it once the signature has its id."""
-    confirm_url = url_for("sign.confirm", lang_code=language, token=confirm_token, _external=True)
+    confirm_url = absolute_url("sign.confirm", lang_code=language, token=confirm_token)
     return _message(
         "confirm",
         who,

@@ -40,6 +40,7 @@ def test_production_start_failure_is_one_line_on_stderr(tmp_path):
 
 def test_production_without_mail_server_refuses_to_start(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("SITE_URL", "https://manifesto.example.org")
     monkeypatch.delenv("MAIL_SERVER", raising=False)
     with pytest.raises(ConfigError, match="MAIL_SERVER is not set") as excinfo:
         ProductionConfig(tmp_path)
@@ -48,6 +49,7 @@ def test_production_without_mail_server_refuses_to_start(tmp_path, monkeypatch):
 
 def test_production_secure_cookies_by_default(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("SITE_URL", "https://manifesto.example.org")
     monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     config = ProductionConfig(tmp_path)
@@ -153,6 +155,7 @@ def test_production_cookies_are_host_prefixed_and_hsts_is_sent(tmp_path, monkeyp
     from manifesto import create_app
 
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("SITE_URL", "https://manifesto.example.org")
     monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
     monkeypatch.setenv("MANIFESTO_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
@@ -167,7 +170,7 @@ def test_production_cookies_are_host_prefixed_and_hsts_is_sent(tmp_path, monkeyp
     with app.app_context():
         db.create_all()
     client = app.test_client()
-    page = client.get("/en/login", base_url="https://localhost")
+    page = client.get("/en/login", base_url="https://manifesto.example.org")
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     cookie = page.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..i18n import current_language
 from ..models import AmbassadorCity, PipelineStage
 from ..security import ambassador_required
+from ..urls import absolute_url, path_for
 from . import bp
 from .forms import (
     ActivityForm,
@@ -39,7 +40,7 @@ def _city() -> AmbassadorCity:
 
 
 def _referral_link(code: str) -> str:
-    return url_for("sign.sign", ref=code, _external=True)
+    return absolute_url("sign.sign", ref=code)
 
 
 def _own_activity_or_404(activity_id: int):
@@ -71,8 +72,8 @@ def private_pages(response: Response) -> Response:
 def home():
     city = _city()
     city_targets = [(target, targets.progress(target)) for target in targets.city_targets(city.id)]
-    badges = [(url_for("public.badge", _external=True), _("Inclusive Smart Cities Manifesto"))] + [
-        (url_for("public.target_badge", target_id=target.id, _external=True),
+    badges = [(absolute_url("public.badge"), _("Inclusive Smart Cities Manifesto"))] + [
+        (absolute_url("public.target_badge", target_id=target.id),
          target.title_in(current_language()))
         for target, _progress in city_targets if target.published
     ]
@@ -128,7 +129,7 @@ def export_activities():
     filters = FilterForm(request.args, city=city)
     if not filters.validate():
         # The list says what is wrong with the filters.
-        return redirect(url_for("ambassador.activities", **request.args.to_dict()), code=303)
+        return redirect(path_for("ambassador.activities", query=request.args.to_dict()), code=303)
     activities = list(db.session.scalars(outreach.activities_query(city.id, filters.filters())))
     if outreach.ensure_referral_codes(activities):
         db.session.commit()

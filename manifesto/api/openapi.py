@@ -282,7 +282,8 @@ HISTORY_FILTERS = ["historyKind", "country", "from", "to"]
 
 
 @functools.cache
-def document(languages: tuple[str, ...]) -> dict:
+def document(languages: tuple[str, ...], site: str) -> dict:
+    """The OpenAPI document; ``site`` is ``SITE_URL``, the servers' address."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -296,7 +297,7 @@ def document(languages: tuple[str, ...]) -> dict:
                 "(CORS). Errors are JSON: {\"error\": {\"code\", \"parameter\", \"message\"}}."
             ),
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": site + "/api/v1"}],
         "paths": {
             "/counts": _get("getCounts", "Signature counts", _json_ok(
                 "Counted signatures by kind and country, and every counter by status",

@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
-from flask import current_app, request, stream_with_context, url_for
+from flask import current_app, request, stream_with_context
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -20,6 +20,7 @@ from .. import targets as target_rules
 from ..extensions import db
 from ..models import SignatoryKind, Theme
 from ..outreach import spreadsheet_safe
+from ..urls import absolute_url, site_url
 from . import bp, data, params
 from .openapi import document
 from .params import ApiError
@@ -211,8 +212,8 @@ def signatories():
     items, has_next = data.signatories_page(filters, page, per_page)
     following = None
     if has_next and page < deepest:
-        following = url_for("api.signatories", page=page + 1, per_page=per_page,
-                            _external=True, **filters.as_args())
+        following = absolute_url("api.signatories", query={
+            "page": page + 1, "per_page": per_page, **filters.as_args()})
     return _json({
         "items": items,
         "page": page,
@@ -305,4 +306,4 @@ def ambassadors_csv():
 
 @bp.get("/openapi.json")
 def openapi():
-    return _json(document(current_app.config["LANGUAGES"]))
+    return _json(document(current_app.config["LANGUAGES"], site_url()))

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..i18n import country_choices, current_language, language_name
 from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope, User
 from ..security import coordinator_required
+from ..urls import absolute_url
 from . import bp
 from .forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm, MoveForm
 
@@ -83,7 +84,7 @@ def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status:
         targets=targets,
         users=users,
         totals=pipeline.activity_totals([city.id]).get(city.id, pipeline.ActivityTotals()),
-        referral_link=url_for("sign.sign", ref=city.referral_code, _external=True),
+        referral_link=absolute_url("sign.sign", ref=city.referral_code),
     ), status
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..extensions import db
 
@@ -33,6 +33,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return _page("errors/csrf.html", 400)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        """A ``Host`` outside TRUSTED_HOSTS: Flask refused to route the request, so there is no
+        URL adapter; the page's links are built on SITE_URL's instead."""
+        from flask.globals import request_ctx
+
+        from ..urls import site_adapter
+
+        if request_ctx.url_adapter is None:
+            request_ctx.url_adapter = site_adapter()
+        return _page("errors/generic.html", 400)
 
     @app.errorhandler(HTTPException)
     def other_http_error(error: HTTPException):

@@ -111,7 +111,7 @@ def _blank_form_key() -> tuple | None:
     number = texts.current_version_number(current_language())
     if number is None:
         return None
-    return (request.host_url, current_language(), number, request.query_string)
+    return (current_language(), number, request.query_string)
 
 
 def _fill_blank_form(page: str) -> str:

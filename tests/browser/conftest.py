@@ -82,12 +82,16 @@ def live_database(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, mailbox, live_database):
     """The app the live server runs: its own database, the demo data, mail to ``mailbox``."""
+    from tests.test_outbox import free_port
+
     folder = tmp_path_factory.mktemp("live")
+    port = free_port()
     env = pytest.MonkeyPatch()
     env.setenv("MANIFESTO_INSTANCE_PATH", str(folder))
     app = create_app(
         TestingConfig,
         SQLALCHEMY_DATABASE_URI=live_database,
+        SITE_URL=f"http://127.0.0.1:{port}",  # the links in e-mails lead to the live server
         WTF_CSRF_ENABLED=True,
         SIGN_MIN_SECONDS=0,  # Playwright fills a form faster than a person
         MAIL_SERVER="127.0.0.1",
@@ -105,10 +109,11 @@ def live_server(live_app):
     for args in (["db", "upgrade"], ["demo", "--password", DEMO_PASSWORD]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = app.config["SITE_URL"]
+    server = make_server("127.0.0.1", int(url.rsplit(":", 1)[1]), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join(timeout=5)
     from manifesto.extensions import db
