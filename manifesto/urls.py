@@ -56,8 +56,9 @@ def _build(endpoint: str, values: dict, query: Mapping[str, str] | None, externa
     url = adapter.build(endpoint, values, force_external=external)
     if query:
         # Built apart from the route's values, so that none can stand for a route argument.
+        # Quoted as Werkzeug quotes a query string (a "/" or ":" stays as it is).
         url += ("&" if "?" in url else "?") + urlencode(
-            [(k, v) for k, v in query.items() if v is not None])
+            [(k, v) for k, v in query.items() if v is not None], safe="!$'()*,/:;?@")
     return url
 
 

@@ -134,7 +134,7 @@ def sign():
         return _fill_blank_form(blank_forms[cache_key])
     form = SignForm()
     if cache_key is not None:
-        version = texts.signable_version(current_language(), cache_key[2])
+        version = texts.signable_version(current_language(), cache_key[1])
     else:
         version = _signed_version(form)
     if version is None:
