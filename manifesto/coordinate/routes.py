@@ -21,6 +21,8 @@ def _flag_label(reason: str) -> str:
         "too_fast": _("Sent faster than a person can fill in the form"),
         "ip_rate": _("Many signatures from the same network address"),
         "domain_rate": _("Many signatures from the same e-mail domain"),
+        "email_cap": _("More e-mails to this address in 24 hours than the limit allows: "
+                       "nothing was sent"),
     }
     return labels.get(reason, reason)
 
