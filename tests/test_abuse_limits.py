@@ -180,3 +180,16 @@ def test_a_success_takes_its_attempt_back(make_app):
     for _ in range(3):
         login(client, "user0@example.org", "wrong password!")
     assert login(client, "user1@example.org", factories.PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("de", "Unterschrift eingegangen"),
+                                               ("ru", "Подпись получена")])
+def test_the_signer_is_told_in_their_language_that_the_signature_is_under_review(
+    app, lang, heading
+):
+    factories.manifesto()
+    client = app.test_client()
+    sign(client, lang, **{**ORGANISATION, "homepage": "http://spam.example"})
+    page = client.get(f"/{lang}/sign/sent").get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in page
+    assert outbox() == []
