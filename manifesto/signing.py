@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import counts, notify
 from .counts import MAYOR_KINDS
@@ -336,6 +337,11 @@ def send_confirmation(
     if capped and not notify.within_cap(signature.signatory.contact_email):
         return False
     signature.signer_emails_sent += 1
+    _queue_confirmation(signature, language)
+    return True
+
+
+def _queue_confirmation(signature: Signature, language: str | None = None) -> None:
     message = notify.confirm(
         signature.signatory,
         new_token(signature.id, TokenPurpose.CONFIRM),
@@ -344,7 +350,6 @@ def send_confirmation(
     )
     if message is not None:
         message.queue(signature.id)
-    return True
 
 
 def resend_confirmations(address: str, language: str) -> int:
@@ -436,13 +441,34 @@ def reject(signature: Signature, coordinator: User, reason: str) -> None:
         notify.rejected(signature, reason)
 
 
-def clear_flag(signature: Signature) -> None:
+def clear_flag(signature: Signature) -> bool:
     """The signature is treated like any other; the confirmation e-mail held back since it was
     flagged goes now (once: only if none was ever sent), whatever the cap on e-mails to its
-    address, since a coordinator decided."""
+    address, since a coordinator decided. False if the flag was cleared meanwhile (another
+    click): nothing is done."""
+    # Claimed in the database: of simultaneous clicks, one moves the counters and sends.
+    won = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.flagged.is_(True))
+        .values(flagged=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        return False
     _change(signature, flagged=False)
-    if signature.status == SignatureStatus.PENDING and not signature.signer_emails_sent:
-        send_confirmation(signature, capped=False)
+    if signature.status != SignatureStatus.PENDING or signature.signer_emails_sent:
+        return True
+    # Claimed in the database: of two coordinators clearing the flag at once, one sends it.
+    claimed = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.signer_emails_sent == 0)
+        .values(signer_emails_sent=1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        set_committed_value(signature, "signer_emails_sent", 1)
+        _queue_confirmation(signature)
+    return True
 
 
 def review_queue() -> tuple[list[Signature], list[Signature]]:

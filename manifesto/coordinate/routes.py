@@ -95,8 +95,7 @@ def reject(signature_id: int):
 @coordinator_required
 def clear_flag(signature_id: int):
     signature = _live_signature(signature_id)
-    if DecisionForm().validate_on_submit() and signature.flagged:
-        signing.clear_flag(signature)
+    if DecisionForm().validate_on_submit() and signature.flagged and signing.clear_flag(signature):
         audit.record(current_user, audit.CLEAR_FLAG, signature=signature.id)
         db.session.commit()
         flash(_("Flag cleared: %(name)s is treated like any other signature.",
