@@ -346,7 +346,8 @@ class Signature(db.Model):
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # The random key the sign form carried: a retried or double-clicked POST finds this row.
     submission_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
-    # Held for a coordinator (honeypot, too fast, rate limit): not counted or listed until cleared.
+    # Held for a coordinator (honeypot, too fast, rate limit, e-mail cap): not counted or listed,
+    # and no e-mail sent to the address typed, until cleared.
     flagged: so.Mapped[bool] = so.mapped_column(default=False)
     flag_reasons: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     # E-mails the signer's own actions caused (sign, resend, sign again): capped.
