@@ -158,12 +158,23 @@ class Config:
             "SIGN_RATE_LIMIT_PER_DOMAIN", "20 per hour"
         )
         self.RESEND_RATE_LIMIT_PER_IP = os.environ.get("RESEND_RATE_LIMIT_PER_IP", "10 per hour")
-        # Failed logins: beyond these, logging in is refused for a while (429), right password or not.
+        # E-mails from signing (confirmation, new link, "already signed") to one address in 24
+        # hours, whatever the organisation; beyond it a new signature is held for review, unsent.
+        self.SIGN_EMAILS_PER_ADDRESS_PER_DAY = _int("SIGN_EMAILS_PER_ADDRESS_PER_DAY", 5, minimum=1)
+        # Login attempts, counted in the database before the password is checked (a success
+        # takes its attempt back); beyond one of these, logging in is refused for a while (429),
+        # right password or not. Per account and client address: a storm from one address
+        # cannot lock the owner out from another; per account, from every address together;
+        # per client address, whatever the account.
+        self.LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = os.environ.get(
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", "5 per 15 minutes"
+        )
         self.LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
-            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "50 per 15 minutes"
         )
         self.LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "30 per 15 minutes")
-        # Password-reset e-mails; beyond these the request quietly sends nothing.
+        # Password-reset e-mails (counted in the database, first); beyond these the request
+        # quietly sends nothing.
         self.RESET_RATE_LIMIT_PER_IP = os.environ.get("RESET_RATE_LIMIT_PER_IP", "10 per hour")
         self.RESET_RATE_LIMIT_PER_ADDRESS = os.environ.get(
             "RESET_RATE_LIMIT_PER_ADDRESS", "3 per hour"

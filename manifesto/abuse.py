@@ -3,7 +3,10 @@
 Nothing here refuses a request: each check returns a reason to *flag* the signature for a
 coordinator, so a bot learns nothing from the response. Rate limits use Flask-Limiter's
 storage (in memory by default; ``RATELIMIT_STORAGE_URI=redis://…`` shares it between workers),
-keyed by a keyed hash of the address, never the address itself.
+keyed by a keyed hash of the address, never the address itself. A flagged signature gets no
+e-mail until a coordinator clears it (``signing``). What must hold across workers whatever the
+storage (the cap on e-mails to one address, login and reset throttling) is counted in the
+database instead: ``notify.within_cap`` and ``throttle``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ the e-mail it causes (``outbox.enqueue``) go in together.
 
 Secret links carry a random token (``secrets.token_urlsafe(32)``); only its SHA-256 is
 stored. A user has at most one working link: a new one makes the earlier ones expire.
-Failed logins and reset requests are counted in Flask-Limiter's storage, like ``abuse.py``.
+Login attempts and reset requests are counted in the database (``throttle``), before the
+password is checked or the e-mail written, so every worker sees the same counts.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
-import math
 import re
 import secrets
-import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,13 +23,12 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from limits import parse
 from zxcvbn import zxcvbn
 from zxcvbn.matching import RANKED_DICTIONARIES
 
-from . import outbox
-from .extensions import db, limiter
-from .keyed import client_hash, keyed_hash
+from . import outbox, throttle
+from .extensions import db
+from .keyed import client_hash, keyed_hash, with_client_hash
 from .models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
 from .passwords import hash_password, needs_rehash, verify_password
 from .urls import absolute_url
@@ -307,92 +305,69 @@ def _client() -> str:
 
 
 def _account_key(email: str) -> str:
-    """Rate limits count an address's attempts under a keyed hash of it, not the address."""
+    """Limits count an address's attempts under a keyed hash of it, not the address."""
     return keyed_hash(normalise_email(email)[:254], "account")
 
 
+def _account_client_key(email: str) -> str:
+    """The account and the client address together, as one keyed hash."""
+    return with_client_hash(normalise_email(email)[:254], "account client")
+
+
 def _login_limits(email: str) -> list[tuple[str, str]]:
+    """In the order they are counted: a client's own limits first, so that what it is refused
+    does not count against the account for everyone else."""
     return [
-        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _account_key(email)),
         ("LOGIN_RATE_LIMIT_PER_IP", _client()),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", _account_client_key(email)),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _account_key(email)),
     ]
 
 
-def _parsed(setting: str):
-    value = current_app.config.get(setting)
-    if not value:
-        return None
-    try:
-        return parse(value)
-    except ValueError:
-        log.error("%s is not a rate limit: %r", setting, value)
-        return None
+def claim_login_attempt(email: str) -> int:
+    """Count this attempt to log in as ``email`` *before* its password is checked.
+
+    Returns 0 when the password may be checked now, else the seconds to wait: the attempt is
+    refused without a check. Counted and committed at once in the database, so that however
+    many attempts arrive together, from however many workers, no more than the limit are
+    checked. A success takes its attempt back (``forget_login_attempts``).
+    """
+    return throttle.claim(_login_limits(email))
 
 
-def login_wait_seconds(email: str) -> int:
-    """Seconds to wait before the next login attempt may be checked; 0 when it may be now."""
-    wait = 0
-    for setting, key in _login_limits(email):
-        limit = _parsed(setting)
-        if limit is None:
-            continue
-        try:
-            if not limiter.limiter.test(limit, setting, key):
-                reset_at, _remaining = limiter.limiter.get_window_stats(limit, setting, key)
-                wait = max(wait, max(1, math.ceil(reset_at - time.time())))
-        except Exception:  # the shared storage is down: do not lock everybody out
-            log.warning("rate limit storage unavailable; %s not checked", setting)
-    return wait
-
-
-def _count_failure(email: str) -> None:
-    for setting, key in _login_limits(email):
-        limit = _parsed(setting)
-        if limit is None:
-            continue
-        try:
-            limiter.limiter.hit(limit, setting, key)
-        except Exception:
-            log.warning("rate limit storage unavailable; %s not counted", setting)
-
-
-def _forget_failures(email: str) -> None:
-    """A successful login clears the account's count (never the address of origin's)."""
-    setting, key = _login_limits(email)[0]
-    limit = _parsed(setting)
-    if limit is None:
-        return
-    try:
-        limiter.limiter.clear(limit, setting, key)
-    except Exception:
-        log.warning("rate limit storage unavailable; %s not cleared", setting)
+def forget_login_attempts(email: str) -> None:
+    """After a success: the account and client's count starts afresh, and the attempt is taken
+    back from the wider counts (they count failures). In the caller's transaction."""
+    per_ip, per_account_and_ip, per_account = _login_limits(email)
+    throttle.forget(*per_account_and_ip)
+    throttle.refund(*per_account)
+    throttle.refund(*per_ip)
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this address and password, or None (the failure is counted).
+    """The active user with this address and password, or None.
 
+    The caller has counted the attempt (``claim_login_attempt``); a success takes it back.
     Always verifies one argon2 hash, so an unknown address takes as long as a known one.
     """
     user = user_by_email(email)
     if user is None or user.password_hash is None:
         spend_password_time(password)
-        _count_failure(email)
         return None
     if not verify_password(user.password_hash, password) or not user.active:
-        _count_failure(email)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    _forget_failures(email)
+    forget_login_attempts(email)
     return user
 
 
 def check_current_password(user: User, password: str) -> bool:
-    """For changing a password: a wrong guess counts like a failed login."""
+    """For changing a password; the caller has counted the attempt like a login's."""
     if verify_password(user.password_hash, password):
+        forget_login_attempts(user.email)
         return True
-    _count_failure(user.email)
     return False
 
 
@@ -400,20 +375,11 @@ def check_current_password(user: User, password: str) -> bool:
 
 
 def _reset_allowed(email: str) -> bool:
-    checks = [
+    """Counted first, in the database: of simultaneous requests, only the limit's worth pass."""
+    return not throttle.claim([
         ("RESET_RATE_LIMIT_PER_IP", _client()),
         ("RESET_RATE_LIMIT_PER_ADDRESS", _account_key(email)),
-    ]
-    allowed = True
-    for setting, key in checks:
-        limit = _parsed(setting)
-        if limit is None:
-            continue
-        try:
-            allowed = limiter.limiter.hit(limit, setting, key) and allowed
-        except Exception:
-            log.warning("rate limit storage unavailable; %s not checked", setting)
-    return allowed
+    ])
 
 
 def request_reset(email: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .keyed import keyed_hash
+
 # Providers that ignore dots in the local part, and the domain they are one with.
 DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
@@ -29,3 +31,9 @@ def mask_email(address: str) -> str:
     if not sep:
         return "***"
     return f"{local[:1]}***@{domain}"
+
+
+def recipient_hash(address: str) -> str:
+    """A keyed hash of the canonical address: what the outbox keeps to count an address's
+    e-mails after the address itself is erased."""
+    return keyed_hash(canonical_email(address), "recipient")

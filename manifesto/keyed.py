@@ -25,3 +25,9 @@ def keyed_hash(value: str, purpose: str) -> str:
 def client_hash() -> str:
     """The requesting address as a keyed hash: what rate limits and abuse review use."""
     return keyed_hash(request.remote_addr or "unknown", "address")
+
+
+def with_client_hash(value: str, purpose: str) -> str:
+    """``value`` and the requesting address together, as one keyed hash (a limit per account
+    and address of origin)."""
+    return keyed_hash(f"{value}\n{request.remote_addr or 'unknown'}", purpose)

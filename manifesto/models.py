@@ -346,7 +346,8 @@ class Signature(db.Model):
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # The random key the sign form carried: a retried or double-clicked POST finds this row.
     submission_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
-    # Held for a coordinator (honeypot, too fast, rate limit): not counted or listed until cleared.
+    # Held for a coordinator (honeypot, too fast, rate limit, e-mail cap): not counted or listed,
+    # and no e-mail sent to the address typed, until cleared.
     flagged: so.Mapped[bool] = so.mapped_column(default=False)
     flag_reasons: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     # E-mails the signer's own actions caused (sign, resend, sign again): capped.
@@ -465,7 +466,13 @@ class OutboxMessage(db.Model):
     """An e-mail written in the same transaction as the change that caused it; a worker sends it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # The e-mails one address received lately: the cap on signing e-mails counts these.
+        sa.Index("ix_outbox_message_recipient", "recipient_hash", "created_at",
+                 sqlite_where=sa.text("recipient_hash IS NOT NULL"),
+                 postgresql_where=sa.text("recipient_hash IS NOT NULL")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))  # e.g. "confirm", "verified"
@@ -475,6 +482,9 @@ class OutboxMessage(db.Model):
     language: so.Mapped[str] = so.mapped_column(sa.String(5))
     # Recipient and body are erased once the message is sent or the signatory withdraws.
     to_address: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    # A keyed hash of the canonical recipient (``keyed.keyed_hash``): it outlives the address,
+    # so the e-mails an address was sent can still be counted once they are sent.
+    recipient_hash: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     subject: so.Mapped[str] = so.mapped_column(sa.String(300))
     body_text: so.Mapped[str | None] = so.mapped_column(sa.Text)
     message_id: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
@@ -489,6 +499,24 @@ class OutboxMessage(db.Model):
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+
+class AttemptCounter(db.Model):
+    """How many attempts one key (a keyed hash: of an account, an address of origin, an e-mail
+    recipient) made under one limit, in a window that ends at ``resets_at``.
+
+    Counted in the database so that every worker of the server sees the same count; one
+    statement adds an attempt and returns the new count (``throttle.hit``).
+    """
+
+    __tablename__ = "attempt_counter"
+    __table_args__ = (sa.UniqueConstraint("limit_name", "key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    limit_name: so.Mapped[str] = so.mapped_column(sa.String(40))
+    key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    hits: so.Mapped[int] = so.mapped_column(default=0)
+    resets_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
 
 
 class AmbassadorCity(db.Model):

@@ -7,15 +7,26 @@ Every message carries the link to the signatory's own page. Nothing here sends a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from limits import RateLimitItemPerDay
 
-from . import outbox
+from . import outbox, throttle
+from .emails import recipient_hash
+from .extensions import db
 from .i18n import country_name
-from .models import Signature, SignatoryKind
+from .models import OutboxMessage, Signature, SignatoryKind, utcnow
 from .urls import absolute_url
+
+# E-mails that anyone can cause by typing an address into the sign or "new link" form: the
+# cap on e-mails to one address counts these, whatever signature they are about.
+SIGNING_KINDS = ("confirm", "already_signed")
+CAP_PERIOD = timedelta(hours=24)
+_CAP_LOCK = "sign_emails_lock"  # the attempt counter whose row locks one address
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,31 @@ def _message(kind: str, who, language: str, subject_fn, **context) -> Message | 
         )
         subject = subject_fn()
     return Message(kind, address, subject, body, language)
+
+
+def within_cap(address: str) -> bool:
+    """Whether one more e-mail from signing may go to ``address`` now: fewer than
+    ``SIGN_EMAILS_PER_ADDRESS_PER_DAY`` went to it (its canonical form) in the last 24 hours.
+
+    Counted on the outbox, in the database, so every worker sees the same figure. First the
+    address is locked until the end of the transaction (its attempt counter's row is written:
+    a row lock on PostgreSQL, the write lock on SQLite), so that of simultaneous requests for
+    one address each counts the e-mails the ones before it queued. The caller queues the
+    e-mail, if any, in the same transaction.
+    """
+    cap = current_app.config["SIGN_EMAILS_PER_ADDRESS_PER_DAY"]
+    key = recipient_hash(address)
+    throttle.hit(db.session.connection(), _CAP_LOCK, key, RateLimitItemPerDay(cap))
+    sent = db.session.connection().execute(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.recipient_hash == key,
+            OutboxMessage.created_at > utcnow() - CAP_PERIOD,
+            OutboxMessage.kind.in_(SIGNING_KINDS),
+        )
+    ).scalar_one()
+    return sent < cap
 
 
 def _queue(message: Message | None, signature_id: int) -> None:

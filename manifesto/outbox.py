@@ -33,7 +33,7 @@ from flask import Flask, Response, current_app, g, has_request_context
 from flask.cli import with_appcontext
 
 from .cli import friendly_db_errors
-from .emails import mask_email
+from .emails import mask_email, recipient_hash
 from .extensions import db
 from .models import OutboxMessage, OutboxStatus, utcnow
 
@@ -68,6 +68,7 @@ def enqueue(
         {
             "kind": kind,
             "to_address": to_address,
+            "recipient_hash": recipient_hash(to_address) if to_address else None,
             "subject": subject,
             "body_text": body_text,
             "language": language,

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from . import privacy
+from . import privacy, throttle
 from .extensions import db
 from .models import (
+    AttemptCounter,
     OutboxMessage,
     OutboxStatus,
     Signature,
@@ -152,6 +153,9 @@ CATEGORIES = (
     Category("sent or failed e-mails", "RETENTION_EMAIL_DAYS", _email_ids, _delete(OutboxMessage)),
     Category("expired account links", "RETENTION_EMAIL_DAYS", _account_link_ids,
              _delete(UserToken)),
+    # Attempt counters are keyed hashes of accounts and addresses: kept no longer than those.
+    Category("ended attempt counters", "IP_HASH_RETENTION_DAYS", throttle.ended_before,
+             _delete(AttemptCounter)),
     Category("deactivated accounts", "RETENTION_DEACTIVATED_ACCOUNT_DAYS", _account_ids,
              _delete_accounts),
 )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import counts, notify
 from .counts import MAYOR_KINDS
@@ -42,8 +43,10 @@ from .models import (
 
 CONFIRM_TOKEN_LIFETIME = timedelta(days=7)
 MAX_SIGNER_EMAILS = 5  # per signature: the first message, new links, "you already signed"
-# Bots: no e-mail goes to the address they typed until a coordinator clears the flag.
-SILENT_FLAGS = frozenset({"honeypot"})
+# A flagged signature (any reason) is held: no e-mail goes to the address that was typed until
+# a coordinator clears the flag; the signer is told it is under review. Beyond the cap on
+# e-mails to one address (notify.within_cap), a new signature is flagged for this reason.
+EMAIL_CAP_FLAG = "email_cap"
 
 # Signing is the busiest write: its rows go in with Core statements built once (the ORM's
 # unit of work cost more CPU than everything else in the request).
@@ -227,11 +230,13 @@ def submit(req: SignRequest) -> tuple[SignOutcome, int]:
         return SignOutcome.REPLAYED, existing
     duplicate = find_duplicate(req)
     if duplicate is not None:
-        if duplicate.flagged and SILENT_FLAGS & set(_reasons(duplicate)):
+        if duplicate.flagged:  # held: nothing is sent until a coordinator clears it
             return SignOutcome.DUPLICATE, duplicate.id
         if duplicate.status == SignatureStatus.PENDING:
             send_confirmation(duplicate, language=req.language)
-        elif duplicate.signer_emails_sent < MAX_SIGNER_EMAILS:
+        elif duplicate.signer_emails_sent < MAX_SIGNER_EMAILS and notify.within_cap(
+            duplicate.signatory.contact_email
+        ):
             duplicate.signer_emails_sent += 1
             notify.already_signed(
                 duplicate, new_token(duplicate.id, TokenPurpose.MANAGE), req.language
@@ -241,13 +246,19 @@ def submit(req: SignRequest) -> tuple[SignOutcome, int]:
 
 
 def _create(req: SignRequest) -> int:
-    # Everything that takes time happens before the first insert: on SQLite the write lock is
-    # held from the first insert to the commit, and other workers wait for it.
-    flagged = bool(req.flag_reasons)
-    send = not SILENT_FLAGS & set(req.flag_reasons)
+    # Everything that takes time happens before the first write: on SQLite the write lock is
+    # held from the first write to the commit, and other workers wait for it.
+    reasons = set(req.flag_reasons)
+    send = not reasons  # a flagged signature is held: no e-mail until a coordinator clears it
     if send:
         confirm_token, manage_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         message = notify.confirm(req, confirm_token, manage_token, req.language)
+        # The first write (it locks the address until the commit): beyond the cap on e-mails
+        # to this address, the signature is taken in but held, and nothing is sent.
+        if not notify.within_cap(req.contact_email):
+            reasons.add(EMAIL_CAP_FLAG)
+            send = False
+    flagged = bool(reasons)
     themes = list(dict.fromkeys(Theme(t) for t in req.themes))
     now = utcnow()
     connection = db.session.connection()
@@ -290,7 +301,7 @@ def _create(req: SignRequest) -> int:
             "ip_hash": req.ip_hash,
             "submission_key": req.submission_key,
             "flagged": flagged,
-            "flag_reasons": ",".join(sorted(set(req.flag_reasons))) or None,
+            "flag_reasons": ",".join(sorted(reasons)) or None,
             "ambassador_city_id": req.ambassador_city_id,
             "outreach_activity_id": req.outreach_activity_id,
             "signer_emails_sent": 1 if send else 0,
@@ -315,15 +326,22 @@ def _create(req: SignRequest) -> int:
     return signature_id
 
 
-def _reasons(signature: Signature) -> list[str]:
-    return [r for r in (signature.flag_reasons or "").split(",") if r]
-
-
-def send_confirmation(signature: Signature, language: str | None = None) -> bool:
-    """Queue a confirmation link (and the signatory's own link), within the e-mail cap."""
+def send_confirmation(
+    signature: Signature, language: str | None = None, *, capped: bool = True
+) -> bool:
+    """Queue a confirmation link (and the signatory's own link), within the e-mail caps: per
+    signature (``MAX_SIGNER_EMAILS``) and, unless ``capped`` is False (a coordinator's decision),
+    per address (``notify.within_cap``)."""
     if signature.signer_emails_sent >= MAX_SIGNER_EMAILS:
         return False
+    if capped and not notify.within_cap(signature.signatory.contact_email):
+        return False
     signature.signer_emails_sent += 1
+    _queue_confirmation(signature, language)
+    return True
+
+
+def _queue_confirmation(signature: Signature, language: str | None = None) -> None:
     message = notify.confirm(
         signature.signatory,
         new_token(signature.id, TokenPurpose.CONFIRM),
@@ -332,25 +350,30 @@ def send_confirmation(signature: Signature, language: str | None = None) -> bool
     )
     if message is not None:
         message.queue(signature.id)
-    return True
 
 
 def resend_confirmations(address: str, language: str) -> int:
-    """New links for every signature by this address still waiting for confirmation."""
+    """New links for every signature by this address still waiting for confirmation, except
+    flagged ones (held until a coordinator clears them)."""
     pending = db.session.scalars(
         sa.select(Signature)
         .join(Signature.signatory)
         .where(
             Signatory.email_canonical == canonical_email(address),
             Signature.status == SignatureStatus.PENDING,
+            Signature.flagged.is_(False),
         )
+        .order_by(Signature.id)
     ).all()
     sent = 0
     for signature in pending:
-        if signature.flagged and SILENT_FLAGS & set(_reasons(signature)):
-            continue
         sent += send_confirmation(signature, language)
     return sent
+
+
+def held_for_review(signature_id: int) -> bool:
+    """Whether this signature is flagged, so that its signer is told it is under review."""
+    return bool(db.session.scalar(sa.select(Signature.flagged).where(Signature.id == signature_id)))
 
 
 class ConfirmResult(enum.StrEnum):
@@ -418,11 +441,34 @@ def reject(signature: Signature, coordinator: User, reason: str) -> None:
         notify.rejected(signature, reason)
 
 
-def clear_flag(signature: Signature) -> None:
-    silent = bool(SILENT_FLAGS & set(_reasons(signature)))
+def clear_flag(signature: Signature) -> bool:
+    """The signature is treated like any other; the confirmation e-mail held back since it was
+    flagged goes now (once: only if none was ever sent), whatever the cap on e-mails to its
+    address, since a coordinator decided. False if the flag was cleared meanwhile (another
+    click): nothing is done."""
+    # Claimed in the database: of simultaneous clicks, one moves the counters and sends.
+    won = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.flagged.is_(True))
+        .values(flagged=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        return False
     _change(signature, flagged=False)
-    if silent and signature.status == SignatureStatus.PENDING and not signature.signer_emails_sent:
-        send_confirmation(signature)
+    if signature.status != SignatureStatus.PENDING or signature.signer_emails_sent:
+        return True
+    # Claimed in the database: of two coordinators clearing the flag at once, one sends it.
+    claimed = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.signer_emails_sent == 0)
+        .values(signer_emails_sent=1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        set_committed_value(signature, "signer_emails_sent", 1)
+        _queue_confirmation(signature)
+    return True
 
 
 def review_queue() -> tuple[list[Signature], list[Signature]]:

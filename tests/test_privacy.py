@@ -228,7 +228,8 @@ def test_purge_erases_what_is_past_its_period_and_nothing_else(client, runner):
     assert summary == {
         "address hashes": "3", "unconfirmed signatures": "1",
         "withdrawn or rejected signatures": "1", "used or expired signature links": "0",
-        "sent or failed e-mails": "2", "expired account links": "0", "deactivated accounts": "1",
+        "sent or failed e-mails": "2", "expired account links": "0", "ended attempt counters": "0",
+        "deactivated accounts": "1",
     }
     db.session.expire_all()
     left = {s.id: s for s in db.session.scalars(sa.select(Signature))}

@@ -74,7 +74,9 @@ def login():
         return redirect(accounts.home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        wait = accounts.login_wait_seconds(form.email.data)
+        # Counted (and committed) before the password is checked: a burst gets no more checks
+        # than the limits allow.
+        wait = accounts.claim_login_attempt(form.email.data)
         if wait:
             # Not checked, whoever it is, but it takes as long as a check.
             accounts.spend_password_time(form.password.data)
@@ -154,7 +156,7 @@ def account_password():
     valid = form.validate_on_submit()
     status = 400
     if form.current_password.data and not form.current_password.errors:
-        wait = accounts.login_wait_seconds(user.email)
+        wait = accounts.claim_login_attempt(user.email)
         if wait:
             accounts.spend_password_time(form.current_password.data)
             form.current_password.errors.append(_wait_message(wait))

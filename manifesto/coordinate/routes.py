@@ -21,6 +21,8 @@ def _flag_label(reason: str) -> str:
         "too_fast": _("Sent faster than a person can fill in the form"),
         "ip_rate": _("Many signatures from the same network address"),
         "domain_rate": _("Many signatures from the same e-mail domain"),
+        "email_cap": _("More e-mails to this address in 24 hours than the limit allows: "
+                       "nothing was sent"),
     }
     return labels.get(reason, reason)
 
@@ -93,8 +95,7 @@ def reject(signature_id: int):
 @coordinator_required
 def clear_flag(signature_id: int):
     signature = _live_signature(signature_id)
-    if DecisionForm().validate_on_submit() and signature.flagged:
-        signing.clear_flag(signature)
+    if DecisionForm().validate_on_submit() and signature.flagged and signing.clear_flag(signature):
         audit.record(current_user, audit.CLEAR_FLAG, signature=signature.id)
         db.session.commit()
         flash(_("Flag cleared: %(name)s is treated like any other signature.",

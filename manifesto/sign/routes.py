@@ -187,14 +187,17 @@ def sign():
             outreach_activity_id=referral_activity_id,
         )
         try:
-            signing.submit(req)
+            _outcome, signature_id = signing.submit(req)
             db.session.commit()
         except IntegrityError:
             # The same form posted twice at once: the other request recorded it.
             db.session.rollback()
-            if signing.submission_key_taken(key) is None:
+            signature_id = signing.submission_key_taken(key)
+            if signature_id is None:
                 raise
         session["sign_sent_to"] = form.contact_email.data
+        # Flagged (for whatever reason, never said): received, and no e-mail until reviewed.
+        session["sign_under_review"] = signing.held_for_review(signature_id)
         return redirect(url_for("sign.sent"), code=303)
     page = render_template("sign/form.html", form=form, version=version)
     if cache_key is not None:
@@ -209,7 +212,8 @@ def sign():
 def sent():
     address = session.get("sign_sent_to")
     form = ResendForm(email=address) if address else ResendForm()
-    return render_template("sign/sent.html", address=address, form=form)
+    return render_template("sign/sent.html", address=address, form=form,
+                           under_review=session.get("sign_under_review", False))
 
 
 @bp.post("/sign/resend")
@@ -226,6 +230,7 @@ def resend():
             "success",
         )
         session["sign_sent_to"] = form.email.data
+        session.pop("sign_under_review", None)
         return redirect(url_for("sign.sent"), code=303)
     return render_template("sign/sent.html", address=None, form=form), 400
 

@@ -293,22 +293,51 @@ def test_honeypot_is_flagged_silently(client):
     assert counter_drift() == [] and history_drift() == []
 
 
-def test_too_fast_and_rate_limits_flag_but_still_send_the_email(make_app):
+def test_a_flagged_signature_is_taken_in_and_held_unsent_until_cleared(make_app):
     app = make_app(SIGN_RATE_LIMIT_PER_IP="2 per hour")
     factories.manifesto()
     client = app.test_client()
-    sign(client, seconds_ago=1, **ORGANISATION)
+    response = sign(client, seconds_ago=1, **ORGANISATION)
+    assert response.headers["Location"] == "/en/sign/sent"
+    page = client.get("/en/sign/sent").get_data(as_text=True)
+    # Told it is received and under review; not which signal fired, nor "check your e-mail".
+    assert "your signature has been received and is under review" in page
+    assert "Check your e-mail" not in page and "fast" not in page
+    assert "Send me a new link" not in page
     for n in range(3):
         sign(client, **{**ORGANISATION, "contact_email": f"person{n}@lab{n}.example",
                         "organisation_name": f"Lab {n}"})
     flags = [s.flag_reasons for s in signatures()]
     assert flags == ["too_fast", None, "ip_rate", "ip_rate"]
-    assert len(outbox("confirm")) == 4
-    # Flagged signatures are held: confirmed, but not counted until cleared.
+    assert [m.to_address for m in outbox("confirm")] == ["person0@lab0.example"]
+    # Asking for a new link, or signing again, sends nothing to a held signature either.
+    for email in (ORGANISATION["contact_email"], "person1@lab1.example"):
+        client.post("/en/sign/resend", data={"email": email})
+    sign(client, **ORGANISATION)
+    assert len(outbox()) == 1
+    # The coordinator clears two flags: the e-mail held back goes then, once each.
+    login(client)
+    held = [s for s in signatures() if s.flagged]
+    for signature in held[:2]:
+        client.post(f"/en/coordinate/signatures/{signature.id}/clear-flag")
+        client.post(f"/en/coordinate/signatures/{signature.id}/clear-flag")  # a second click
+    assert len(outbox("confirm")) == 3
     for message in outbox("confirm"):
         confirm(client, message)
-    assert public_counts().organisations == 1
+    assert public_counts().organisations == 3  # the third flagged one does not count
     assert counter_drift() == [] and history_drift() == []
+
+
+def test_the_signers_page_says_under_review_not_confirmed_while_flagged(client):
+    sign(client, **ORGANISATION)
+    message = outbox("confirm")[0]
+    confirm(client, message)
+    [signature] = signatures()
+    signature.flagged, signature.flag_reasons = True, "ip_rate"  # flagged before this change
+    db.session.commit()
+    page = client.get(link(message, "signature")).get_data(as_text=True)
+    assert "Received, under review" in page
+    assert "Confirmed" not in page
 
 
 def test_signatory_page_shows_the_receipt_and_downloads_the_data(client):
