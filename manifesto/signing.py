@@ -102,6 +102,8 @@ def manage_link_signature(raw: str) -> Signature | None:
 
 # --- status changes --------------------------------------------------------------------------
 
+_refresh_public = transitions.refresh_public  # (the name the tests' factories use)
+
 
 def duplicate_key(kind: SignatoryKind, country: str, name_folded: str,
                   email_canonical: str | None) -> str | None:

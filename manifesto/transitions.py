@@ -59,6 +59,15 @@ def _listed(signature: Signature, status: SignatureStatus, flagged: bool) -> boo
             and counts.is_counted(signature.signatory.kind, status))
 
 
+def refresh_public(signature: Signature) -> None:
+    """Set ``public_since`` on an object by the rule ``change`` applies to the row (for rows
+    made outside a transition: factories, imports)."""
+    if not _listed(signature, signature.status, signature.flagged):
+        signature.public_since = None
+    elif signature.public_since is None:
+        signature.public_since = utcnow()
+
+
 def _made(signature: Signature) -> date:
     return (signature.created_at or utcnow()).date()
 
