@@ -150,6 +150,9 @@ def server(tmp_path_factory, server_database):
         OUTBOX_DELIVER_AFTER_REQUEST="0",
         SIGN_MIN_SECONDS="0",  # a test fills a form faster than a person
         RESPONSE_CACHE_SECONDS="0",  # tests read their own writes at once
+        # One proxy in front, as in production: a test may say which client it is with
+        # X-Forwarded-For (without it, every request comes from 127.0.0.1).
+        PROXY_FIX_HOPS="1",
         PYTHONUNBUFFERED="1",
     )
     log = instance / "gunicorn.log"
