@@ -24,18 +24,27 @@ Scenarios:
   stop -m fast) for --outage seconds (at most 15) under a lighter load and started again; the
   script records what pages and /healthz answer meanwhile and how long the app takes to
   recover by itself. PostgreSQL is always started again in a ``finally`` block.
+* ``races``: --race-signatures organisations and as many mayors signed over HTTP, each with
+  --race-links confirmation links (the first and new ones asked for); then, one signature at a
+  time, --race-clients clients at once: confirm (through the signature's links), a
+  coordinator's verify clicks (mayors, one browser's tabs), the signatory's withdraw clicks.
+  Checks: one winner per change, the public counts (API) moved by exactly the number of
+  signatures, one audit entry and one e-mail per event, one consent record per withdrawal,
+  no 5xx, ``counts reconcile --check``. No outbox worker: e-mails are counted as outbox rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import email.parser
+import html
 import http.client
 import json
 import multiprocessing as mp
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -74,7 +83,7 @@ from sign_load import (  # noqa: E402
     _session_cookie,
 )
 
-SCENARIOS = ("load", "kill", "pg-outage")
+SCENARIOS = ("load", "kill", "pg-outage", "races")
 OUTAGE_MAX = 15.0
 OUTAGE_PAGES = ("/en/", "/en/signatories", "/fr/sign", "/en/manifesto", "/api/v1/counts")
 
@@ -692,6 +701,262 @@ def run_scenario(scenario: str, database_url: str, args) -> dict:
     return result
 
 
+# --- races: many clients make the same status change at once (issue 17, point 2) ---------------
+
+RACE_PASSWORD = "bench-races-password"
+RACE_COORDINATOR = "coordinator@manifesto.example"
+_RACE_HIDDEN = re.compile(r'<input id="(\w+)" name="(\w+)" type="hidden" value="([^"]*)"')
+_RACE_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _race_burst(calls: list) -> list:
+    """Run every call in a thread of its own, all released at the same instant; returns each
+    call's (status, location, body) or ("error", kind, "")."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait(timeout=60)
+        try:
+            r = calls[i]()
+            results[i] = (r.status_code, r.headers.get("location", ""), r.text)
+        except Exception as exc:  # noqa: BLE001 - counted as an error of the run
+            results[i] = ("error", error_kind(exc), "")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    return results
+
+
+def run_races(database_url: str, args) -> dict:
+    """Signatures made over HTTP, then, for each, many clients at once: confirm (through
+    several confirmation links of the same signature), a coordinator's verify clicks (mayors),
+    the signatory's withdraw clicks. Checks that each change is won once: the counters moved by
+    exactly the number of signatures (public API), one audit entry, one e-mail and one consent
+    record per event, no 5xx, and ``counts reconcile --check``."""
+    import httpx
+    import sqlalchemy as sa
+
+    n, clients, links = args.race_signatures, args.race_clients, args.race_links
+    result: dict = {"scenario": "races", "signatures": n, "clients": clients, "links": links,
+                    "gunicorn": f"{args.workers} workers x {args.threads} threads gthread",
+                    "app": app_digest()}
+    server_env = {"SIGN_MIN_SECONDS": "0", "OUTBOX_DELIVER_AFTER_REQUEST": "0",
+                  "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(free_port()),  # nobody: rows stay
+                  "RESPONSE_CACHE_SECONDS": "0",  # the counts are read after each storm
+                  "SIGN_RATE_LIMIT_PER_IP": "100000000 per hour",
+                  "SIGN_RATE_LIMIT_PER_DOMAIN": "100000000 per hour",
+                  "RESEND_RATE_LIMIT_PER_IP": "100000000 per hour"}
+    with Database(database_url, keep=args.keep, label="relraces") as database:
+        result["database"] = database.label
+        click.echo(f"== races on {database.label}: {n} organisations and {n} mayors, "
+                   f"{clients} clients at once on each, {links} confirmation links each")
+        database.upgrade()
+        database.flask("demo", "--password", RACE_PASSWORD)
+        engine = database.engine()
+
+        def scalar(sql: str, **params):
+            with engine.connect() as conn:
+                return conn.execute(sa.text(sql), params).scalar()
+
+        def bodies(signature_id: int) -> list[str]:
+            with engine.connect() as conn:
+                return list(conn.execute(sa.text(
+                    "SELECT body_text FROM outbox_message WHERE signature_id = :id "
+                    "AND kind = 'confirm' ORDER BY id"), {"id": signature_id}).scalars())
+
+        if args.quiet_wait:
+            busy = wait_for_quiet(args.quiet_wait)
+            click.echo(f"   machine busy before the run: {busy:.2f} cores")
+        with Server(database, workers=args.workers, threads=args.threads,
+                    worker_class="gthread", extra_env=server_env) as server:
+            base = f"http://127.0.0.1:{server.port}"
+
+            def client(**kw) -> httpx.Client:
+                return httpx.Client(base_url=base, timeout=args.timeout, **kw)
+
+            def counted() -> tuple[int, int]:
+                with client() as c:
+                    got = c.get("/api/v1/counts").json()["counted"]
+                return got["organisations"], got["mayors"]
+
+            tag = secrets.token_hex(3)
+            made: dict[str, list[int]] = {"organisation": [], "mayor": []}
+            with client() as c:
+                for i in range(n):
+                    for kind in ("organisation", "mayor"):
+                        email = f"{kind}{i}@races-{tag}.example"
+                        fields = {"kind": kind, "country": "PT", "contact_name": "Rita",
+                                  "contact_email": email, "consent_privacy": "y",
+                                  "listed_publicly": "y"}
+                        if kind == "organisation":
+                            fields.update(organisation_name=f"Races {tag} {i}",
+                                          organisation_type="ngo", city="Porto")
+                        else:
+                            fields.update(mayor_name="Presidente", city=f"Races {tag} {i}")
+                        page = c.get("/en/sign").text
+                        hidden = {name: html.unescape(v) for _i, name, v in _RACE_HIDDEN.findall(page)}
+                        r = c.post("/en/sign", data={**hidden, **fields})
+                        assert r.status_code == 303, (r.status_code, r.text[:300])
+                        for _ in range(links - 1):  # "send me a new link"
+                            page = c.get("/en/sign/sent").text
+                            token = _RACE_CSRF.search(page).group(1)
+                            c.post("/en/sign/resend", data={"csrf_token": token, "email": email})
+                        made[kind].append(scalar(
+                            "SELECT signature.id FROM signature JOIN signatory ON "
+                            "signatory.id = signature.signatory_id WHERE email_canonical = :e",
+                            e=email))
+            every = made["organisation"] + made["mayor"]
+            statuses: Counter = Counter()
+            phases = {}
+
+            def storm(name: str, make_calls) -> None:
+                winners = errors = 0
+                t = time.monotonic()
+                for calls, won in make_calls():
+                    answers = _race_burst(calls)
+                    statuses.update(str(a[0]) for a in answers)
+                    errors += sum(1 for a in answers if a[0] == "error" or a[0] >= 500)
+                    winners += sum(1 for a in answers if won(a))
+                phases[name] = {"winners": winners, "errors": errors,
+                                "seconds": round(time.monotonic() - t, 1)}
+
+            # Confirm: the clients share the signature's links, all posted at once.
+            def confirm_calls():
+                for signature_id in every:
+                    urls = [re.search(r"(/en/confirm/[\w-]+)", b).group(1)
+                            for b in bodies(signature_id)]
+                    cs = [client() for _ in range(clients)]
+                    prepared = []
+                    for i, c in enumerate(cs):
+                        url = urls[i % len(urls)]
+                        token = _RACE_CSRF.search(c.get(url).text).group(1)
+                        prepared.append((c, url, token))
+                    yield ([(lambda c=c, url=url, token=token:
+                             c.post(url, data={"csrf_token": token}))
+                            for c, url, token in prepared],
+                           lambda a: a[0] == 303 and "/signature/" in a[1])
+                    for c in cs:
+                        c.close()
+
+            before = counted()
+            storm("confirm", confirm_calls)
+            after_confirm = counted()
+
+            # Verify: one coordinator's browser, many tabs, the same button at once.
+            with client() as login:
+                page = login.get("/en/login").text
+                r = login.post("/en/login", data={"csrf_token": _RACE_CSRF.search(page).group(1),
+                                                  "email": RACE_COORDINATOR,
+                                                  "password": RACE_PASSWORD})
+                assert r.status_code == 302, r.status_code
+                login.get(r.headers["location"])
+                cookies = [(k.name, k.value, k.domain, k.path) for k in login.cookies.jar]
+                review = login.get("/en/coordinate/review").text
+                coordinator_token = _RACE_CSRF.search(review).group(1)
+
+            def verify_calls():
+                for signature_id in made["mayor"]:
+                    cs = [client() for _ in range(clients)]
+                    for c in cs:
+                        for name, value, domain, path in cookies:
+                            c.cookies.set(name, value, domain=domain, path=path)
+                    url = f"/en/coordinate/signatures/{signature_id}/verify"
+                    yield ([(lambda c=c: c.post(url, data={"csrf_token": coordinator_token}))
+                            for c in cs], lambda a: False)
+                    for c in cs:
+                        c.close()
+
+            storm("verify", verify_calls)
+            after_verify = counted()
+            # (before the withdrawals: they delete the e-mails not sent yet, and no worker runs)
+            ids = ",".join(str(i) for i in every) or "0"
+            mayor_ids = ",".join(str(i) for i in made["mayor"]) or "0"
+            emails = {kind: scalar(f"SELECT count(*) FROM outbox_message WHERE kind = '{kind}' "
+                                   f"AND signature_id IN ({ids})")
+                      for kind in ("confirm", "verified")}
+
+            # Withdraw: the signatory's own page open in many tabs, the button clicked in each.
+            def withdraw_calls():
+                for signature_id in every:
+                    own = re.search(r"(/en/signature/[\w-]+)", bodies(signature_id)[0]).group(1)
+                    cs = [client() for _ in range(clients)]
+                    prepared = [(c, _RACE_CSRF.search(c.get(own).text).group(1)) for c in cs]
+                    yield ([(lambda c=c, token=token: c.post(
+                        own + "/withdraw", data={"csrf_token": token, "understood": "y"}))
+                        for c, token in prepared],
+                        lambda a: a[0] == 303 and a[1].endswith("/signature/withdrawn"))
+                    for c in cs:
+                        c.close()
+
+            storm("withdraw", withdraw_calls)
+            after_withdraw = counted()
+            shutil.copy(server.log_path, args.log_dir / f"races-{database.kind}-gunicorn.log")
+
+        with engine.connect() as conn:
+            details = conn.execute(sa.text(
+                "SELECT detail FROM audit_event WHERE action = 'verify'")).scalars().all()
+        verified = Counter((d if isinstance(d, dict) else json.loads(d)).get("signature")
+                           for d in details)
+        audit = [verified.get(i, 0) for i in made["mayor"]]
+        engine.dispose()
+        result.update(
+            phases=phases,
+            statuses=dict(statuses),
+            counted={"before": before, "after_confirm": after_confirm,
+                     "after_verify": after_verify, "after_withdraw": after_withdraw},
+            confirm_emails=emails["confirm"],
+            verified_emails=emails["verified"],
+            audit_verify=sum(audit),
+            audit_verify_max=max(audit, default=0),
+            consent_withdrawn=scalar(f"SELECT count(*) FROM consent_record WHERE action = "
+                                     f"'withdrawn' AND signature_id IN ({ids})"),
+            withdrawn=scalar(f"SELECT count(*) FROM signature WHERE status = 'withdrawn' "
+                             f"AND id IN ({ids})"),
+        )
+        reconcile = database.flask("counts", "reconcile", "--check", check=False)
+        result["reconcile_ok"] = reconcile.returncode == 0
+        result["reconcile"] = (reconcile.stdout or reconcile.stderr).strip().splitlines()[-1:]
+        o0, m0 = before
+        result["checks"] = checks = {
+            "confirm: one winner per signature": phases["confirm"]["winners"] == 2 * n,
+            "counts after confirm (+orgs)": after_confirm == (o0 + n, m0),
+            "counts after verify (+mayors)": after_verify == (o0 + n, m0 + n),
+            "counts after withdraw (back)": after_withdraw == (o0, m0),
+            "one audit entry per verification": sum(audit) == n and max(audit, default=0) == 1,
+            "one 'verified' e-mail per mayor": result["verified_emails"] == n,
+            "confirm e-mails: the links asked for, no more": result["confirm_emails"] == 2 * n * links,
+            "withdraw: one winner and one consent record each":
+                phases["withdraw"]["winners"] == 2 * n * clients
+                and result["consent_withdrawn"] == 2 * n and result["withdrawn"] == 2 * n,
+            "no 5xx, no connection error": all(p["errors"] == 0 for p in phases.values()),
+            "counts reconcile --check": result["reconcile_ok"],
+        }
+        result["ok"] = all(checks.values())
+    return result
+
+
+def print_races(r: dict) -> None:
+    click.echo(f"   {r['database']}: {r['signatures']} organisations + {r['signatures']} mayors, "
+               f"{r['clients']} clients at once each, {r['links']} confirmation links each; "
+               f"gunicorn {r['gunicorn']}")
+    rows = [[name, p["winners"], p["errors"], p["seconds"]] for name, p in r["phases"].items()]
+    print_table(["storm", "'done' answers", "5xx/errors", "s"], rows)
+    c = r["counted"]
+    click.echo(f"   counted (organisations, mayors): before {c['before']}, after confirm "
+               f"{c['after_confirm']}, after verify {c['after_verify']}, after withdraw "
+               f"{c['after_withdraw']}")
+    click.echo(f"   answers by status: {r['statuses']}")
+    click.echo(f"   e-mails: confirm {r['confirm_emails']}, verified {r['verified_emails']}; "
+               f"audit 'verify' {r['audit_verify']} (max {r['audit_verify_max']} per signature); "
+               f"consent withdrawn {r['consent_withdrawn']}; reconcile: {r['reconcile']}")
+    for name, ok in r["checks"].items():
+        click.echo(f"   {'ok  ' if ok else 'FAIL'} {name}")
+
+
 def _duplicates(mails: list[dict], mid_count: Counter, kills: list[dict], t0: float,
                 outage: dict | None = None) -> list[dict]:
     """Each Message-ID received more than once: when, relative to the outbox kills."""
@@ -1111,6 +1376,12 @@ def print_overview(results: list[dict]) -> None:
         if "error" in r:
             rows.append([r["scenario"], r.get("database", "?"), "ERROR: " + r["error"][:60]] + [""] * 10)
             continue
+        if r["scenario"] == "races":
+            rows.append(["races", r["database"].split(" (")[0], r["clients"], "", "", "",
+                         "", "", sum(p["errors"] for p in r["phases"].values()),
+                         2 * r["signatures"], "", f"{r['confirm_emails']}+{r['verified_emails']}",
+                         "PASS" if r["ok"] else "FAIL"])
+            continue
         s, db, mail, e = r["signers"], r["db"], r["mail"], r["errors"]
         rows.append([r["scenario"], r["database"].split(" (")[0], r["signer_count"],
                      f"{r['rate']:.1f}", f"{r['latency_ms']['p50']:.0f}/{r['latency_ms']['p95']:.0f}",
@@ -1138,7 +1409,8 @@ def main() -> None:
         description="Reliability of the sign flow and the outbox: load, crashes, a PostgreSQL outage.",
         epilog="Scenarios: load (the load alone), kill (SIGKILL a gunicorn worker and the outbox "
                "worker twice), pg-outage (stop the local PostgreSQL for --outage s; PostgreSQL "
-               "URLs only). 'all' runs load and kill, and pg-outage when the URL is PostgreSQL.")
+               "URLs only), races (many clients confirm, verify and withdraw the same signatures "
+               "at once). 'all' runs load and kill, and pg-outage when the URL is PostgreSQL.")
     parser.add_argument("--scenario", choices=(*SCENARIOS, "all"), default="all")
     parser.add_argument("--database-url", default="sqlite",
                         help="sqlite (a temporary file), sqlite:///path, or postgresql://user@host:port/[db] "
@@ -1167,6 +1439,12 @@ def main() -> None:
     parser.add_argument("--outage-at", type=float, default=12, help="pg-outage: seconds into the load.")
     parser.add_argument("--outage-signers", type=int, default=20)
     parser.add_argument("--outage-duration", type=float, default=40)
+    parser.add_argument("--race-signatures", type=int, default=5,
+                        help="races: organisations, and as many mayors, raced over.")
+    parser.add_argument("--race-clients", type=int, default=16,
+                        help="races: clients making the same change at once.")
+    parser.add_argument("--race-links", type=int, default=4,
+                        help="races: confirmation links per signature (the first and new ones).")
     parser.add_argument("--drain-timeout", type=float, default=600,
                         help="Seconds to wait for the outbox to drain after the load.")
     parser.add_argument("--quiet-wait", type=float, default=30,
@@ -1192,16 +1470,20 @@ def main() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
+    args.log_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for scenario in scenarios:
         try:
-            r = run_scenario(scenario, args.database_url, args)
+            if scenario == "races":
+                r = run_races(args.database_url, args)
+            else:
+                r = run_scenario(scenario, args.database_url, args)
         except click.ClickException as exc:
             click.echo(f"error: {exc.format_message()}", err=True)
             r = {"scenario": scenario, "error": exc.format_message()}
         results.append(r)
         if "error" not in r:
-            print_run(r)
+            (print_races if scenario == "races" else print_run)(r)
         if args.json:
             args.json.write_text(json.dumps(results, indent=1, default=_json_default))
     print_overview(results)

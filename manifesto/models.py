@@ -291,6 +291,10 @@ class SignatoryTheme(db.Model):
     theme: so.Mapped[Theme] = so.mapped_column(str_enum(Theme, 30), primary_key=True)
 
 
+# The statuses in which a signature stands, as SQL on its own columns (the partial unique index).
+DUPLICATE_KEY_LIVE = "duplicate_key IS NOT NULL AND status IN ('pending', 'confirmed', 'verified')"
+
+
 class Signature(db.Model):
     """One act of signing, bound to the exact text (version, language, hash) that was signed."""
 
@@ -314,6 +318,12 @@ class Signature(db.Model):
         sa.Index("ix_signature_ip_hash", "ip_hash", "created_at",
                  sqlite_where=sa.text("ip_hash IS NOT NULL"),
                  postgresql_where=sa.text("ip_hash IS NOT NULL")),
+        # The duplicate rule, held by the database: one standing signature per e-mail address
+        # and organisation (or city's mayor). Of simultaneous identical signatures, one insert
+        # wins; the others fail here and are answered as duplicates (``signing.submit``).
+        sa.Index("uq_signature_duplicate_key", "duplicate_key", unique=True,
+                 sqlite_where=sa.text(DUPLICATE_KEY_LIVE),
+                 postgresql_where=sa.text(DUPLICATE_KEY_LIVE)),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -360,6 +370,9 @@ class Signature(db.Model):
     erased_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Set while the signature is on the public list (counted, consented, not flagged).
     public_since: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # While the signature stands (pending, confirmed, verified): a keyed hash of who signed for
+    # what (``signing.duplicate_key``); erased when it is withdrawn, rejected or erased.
+    duplicate_key: so.Mapped[str | None] = so.mapped_column(sa.String(32))
 
     signatory: so.Mapped[Signatory] = so.relationship(back_populates="signatures")
     manifesto_version: so.Mapped[ManifestoVersion] = so.relationship()

@@ -12,11 +12,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from . import counts, signing, texts
+from . import signing, texts, transitions
 from .accounts import normalise_email
 from .emails import canonical_email
 from .extensions import db
@@ -30,6 +31,7 @@ from .models import (
     PrivacyNotice,
     Signatory,
     Signature,
+    SignatureStatus,
     SignatureToken,
     User,
     utcnow,
@@ -198,10 +200,12 @@ def record_consent(*, action: ConsentAction, method: ConsentMethod, language: st
     })
 
 
-def withdraw_signature(signature: Signature, method: ConsentMethod) -> None:
+def withdraw_signature(signature: Signature, method: ConsentMethod) -> bool:
     """Withdraw a signature (``signing.withdraw``) and record the consent withdrawn, against
-    the notice the signatory accepted."""
-    signing.withdraw(signature)
+    the notice the signatory accepted. False (and nothing recorded) if a simultaneous request
+    withdrew it first."""
+    if not signing.withdraw(signature):
+        return False
     given = db.session.execute(
         sa.select(ConsentRecord.notice_language, ConsentRecord.notice_version)
         .where(ConsentRecord.signature_id == signature.id,
@@ -211,6 +215,7 @@ def withdraw_signature(signature: Signature, method: ConsentMethod) -> None:
     language, version = given or (signature.language, BUILTIN_VERSION)
     record_consent(action=ConsentAction.WITHDRAWN, method=method, language=language,
                    version=version, signature_id=signature.id)
+    return True
 
 
 def consent_history(*, signature_id: int | None = None, user_id: int | None = None) -> list[dict]:
@@ -231,14 +236,25 @@ def consent_history(*, signature_id: int | None = None, user_id: int | None = No
 ERASED_ON_ANONYMISING = (*signing.ERASED_ON_WITHDRAWAL, "organisation_name")
 
 
-def anonymise(signature: Signature) -> None:
+def anonymise(signature: Signature) -> bool:
     """Reduce a withdrawn or rejected signature to an anonymous entry of the counts: kind,
     status, country, language, version and dates stay (the counters and the dashboard's
-    statistics are built from them); names, addresses, links, e-mails and hashes go."""
-    signature.rejection_reason = None
-    signature.submission_key = None
-    signature.ip_hash = None
-    signature.erased_at = utcnow()
+    statistics are built from them); names, addresses, links, e-mails and hashes go.
+
+    A compare-and-set on ``erased_at``: False if a simultaneous purge or request did it."""
+    table = Signature.__table__
+    values = {"rejection_reason": None, "submission_key": None, "ip_hash": None,
+              "duplicate_key": None, "erased_at": utcnow()}
+    done = db.session.execute(
+        sa.update(table).where(table.c.id == signature.id, table.c.erased_at.is_(None),
+                               table.c.status.in_((SignatureStatus.WITHDRAWN,
+                                                   SignatureStatus.REJECTED)))
+        .values(**values)
+    ).rowcount
+    if not done:
+        return False
+    for name, value in values.items():
+        set_committed_value(signature, name, value)
     signatory = signature.signatory
     others_live = db.session.scalar(
         sa.select(sa.func.count()).select_from(Signature).where(
@@ -254,23 +270,29 @@ def anonymise(signature: Signature) -> None:
         signatory.listed_publicly = False
     db.session.execute(sa.delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
+    return True
 
 
-def erase_unconfirmed(signature: Signature) -> None:
-    """Delete a signature that was never confirmed, with its links, e-mails and signatory."""
-    if not signature.flagged:
-        counts.move(signature.signatory.kind, signature.status, signature.signatory.country,
-                    signature.created_at.date(), signature.language, signature.signatory.themes,
-                    -1)
+def erase_unconfirmed(signature: Signature) -> bool:
+    """Delete a signature that was never confirmed, with its links, e-mails and signatory.
+
+    A compare-and-set (``transitions.erase``): False, and nothing done, if the signature was
+    confirmed (or erased) by a simultaneous request."""
     signatory_id = signature.signatory_id
-    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.signature_id == signature.id))
-    db.session.execute(sa.delete(Signature).where(Signature.id == signature.id))
+    # Found before the row goes (deleting it sets their signature_id to NULL).
+    emails = list(db.session.scalars(
+        sa.select(OutboxMessage.id).where(OutboxMessage.signature_id == signature.id)))
+    if transitions.erase(signature, allowed=(SignatureStatus.PENDING,)) is None:
+        return False
+    if emails:
+        db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(emails)))
     remaining = db.session.scalar(
         sa.select(sa.func.count()).select_from(Signature).where(Signature.signatory_id == signatory_id)
     )
     if not remaining:
         db.session.execute(sa.delete(Signatory).where(Signatory.id == signatory_id))
     db.session.expunge(signature)
+    return True
 
 
 # --- the rights of the data subject ----------------------------------------------------------
@@ -360,18 +382,14 @@ def erase_subject(subject: Subject, by: User) -> Erased:
     """Withdraw and anonymise every signature, delete every account but the coordinator's own
     and every e-mail to the address. The audit log keeps what coordinators did (with their
     address), as the notice says."""
-    from .models import SignatureStatus
-
     done = Erased()
     for signature in subject.signatures:
-        if signature.status == SignatureStatus.PENDING:
-            erase_unconfirmed(signature)
+        if signature.status == SignatureStatus.PENDING and erase_unconfirmed(signature):
             done.signatures += 1
             continue
         if signature.status not in (SignatureStatus.WITHDRAWN, SignatureStatus.REJECTED):
-            withdraw_signature(signature, ConsentMethod.COORDINATOR)
-        if signature.erased_at is None:
-            anonymise(signature)
+            withdraw_signature(signature, ConsentMethod.COORDINATOR)  # (or someone else did)
+        anonymise(signature)
         done.signatures += 1
     for message in subject.emails:
         db.session.delete(message)

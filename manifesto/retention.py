@@ -113,8 +113,8 @@ def _signatures(ids: list[int]) -> list[Signature]:
 def _erase_unconfirmed(ids: list[int]) -> int:
     done = 0
     for signature in _signatures(ids):
-        if signature.status == SignatureStatus.PENDING:  # (confirmed in the meantime: kept)
-            privacy.erase_unconfirmed(signature)
+        # Confirmed in the meantime, or erased by another purge: kept, or not counted twice.
+        if signature.status == SignatureStatus.PENDING and privacy.erase_unconfirmed(signature):
             done += 1
     return done
 
@@ -122,8 +122,7 @@ def _erase_unconfirmed(ids: list[int]) -> int:
 def _anonymise_closed(ids: list[int]) -> int:
     done = 0
     for signature in _signatures(ids):
-        if signature.erased_at is None:
-            privacy.anonymise(signature)
+        if signature.erased_at is None and privacy.anonymise(signature):
             done += 1
     return done
 

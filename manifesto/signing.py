@@ -1,8 +1,10 @@
 """Signing, as the campaign's rules say it happens, with no web framework in sight.
 
-Every change of a signature's status goes through ``_set_status`` so that the public counters
-(``counts.adjust``) and the public list (``Signature.public_since``) move in the same
-transaction. E-mails are written to the outbox by ``notify``; callers commit.
+Every change of a signature's status is a compare-and-set (``transitions.change``): of
+simultaneous requests for the same change one wins, and only the winner moves the public
+counters and the public list, writes the audit entry and queues the e-mail, in the same
+transaction. The duplicate rule is held by a unique index (``Signature.duplicate_key``).
+E-mails are written to the outbox by ``notify``; callers commit.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import counts, notify
+from . import audit, counts, notify, transitions
 from .counts import MAYOR_KINDS
 from .emails import canonical_email
 from .extensions import db
@@ -102,39 +105,20 @@ def manage_link_signature(raw: str) -> Signature | None:
 
 # --- status changes --------------------------------------------------------------------------
 
+_refresh_public = transitions.refresh_public  # (the name the tests' factories use)
 
-def _counted_key(signature: Signature):
-    if signature.flagged:
+
+def duplicate_key(kind: SignatoryKind, country: str, name_folded: str,
+                  email_canonical: str | None) -> str | None:
+    """What the duplicate rule compares, hashed into one short column that a unique index can
+    hold: the e-mail address, and the organisation or the city's mayor (a mayor and a delegate
+    of the same city are the same). None without an address (withdrawn, erased). The address is
+    in the signatory's row anyway; the hash is erased with it."""
+    if not email_canonical:
         return None
-    return (signature.signatory.kind, signature.status, signature.signatory.country)
-
-
-def _refresh_public(signature: Signature) -> None:
-    listed = (
-        not signature.flagged
-        and signature.signatory.listed_publicly
-        and counts.is_counted(signature.signatory.kind, signature.status)
-    )
-    if not listed:
-        signature.public_since = None
-    elif signature.public_since is None:
-        signature.public_since = utcnow()
-
-
-def _change(signature: Signature, **changes) -> None:
-    """Apply ``changes`` to the signature, moving its counter and its place on the public list."""
-    before = _counted_key(signature)
-    for name, value in changes.items():
-        setattr(signature, name, value)
-    after = _counted_key(signature)
-    if before != after:
-        made = (signature.created_at or utcnow()).date()  # not yet flushed: made now
-        themes = signature.signatory.themes
-        if before is not None:
-            counts.move(*before, made, signature.language, themes, -1)
-        if after is not None:
-            counts.move(*after, made, signature.language, themes, +1)
-    _refresh_public(signature)
+    group = "mayor" if kind in MAYOR_KINDS else "organisation"
+    text = "\x1f".join((group, country, name_folded, email_canonical))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 # --- signing ---------------------------------------------------------------------------------
@@ -220,29 +204,60 @@ def find_duplicate(req: SignRequest) -> Signature | None:
     return db.session.get(Signature, found) if found is not None else None
 
 
+SUBMIT_ATTEMPTS = 3
+
+
 def submit(req: SignRequest) -> tuple[SignOutcome, int]:
     """Record a signature (or recognise a repeat) and queue the e-mail that says what happened.
 
-    Returns what happened and the id of the signature concerned.
+    Returns what happened and the id of the signature concerned. The checks before the insert
+    answer the usual repeats; simultaneous ones are stopped by the database (the unique
+    submission key and the unique ``duplicate_key`` of standing signatures): the insert that
+    loses rolls its transaction back and is answered as the check would have answered it.
+    This must therefore be the first write of its transaction (the sign form's).
     """
-    existing = submission_key_taken(req.submission_key)
-    if existing is not None:
-        return SignOutcome.REPLAYED, existing
-    duplicate = find_duplicate(req)
-    if duplicate is not None:
-        if duplicate.flagged:  # held: nothing is sent until a coordinator clears it
+    for _attempt in range(SUBMIT_ATTEMPTS):
+        existing = submission_key_taken(req.submission_key)
+        if existing is not None:
+            return SignOutcome.REPLAYED, existing
+        duplicate = find_duplicate(req)
+        if duplicate is not None:
+            _answer_duplicate(duplicate, req.language)
             return SignOutcome.DUPLICATE, duplicate.id
-        if duplicate.status == SignatureStatus.PENDING:
-            send_confirmation(duplicate, language=req.language)
-        elif duplicate.signer_emails_sent < MAX_SIGNER_EMAILS and notify.within_cap(
-            duplicate.signatory.contact_email
-        ):
-            duplicate.signer_emails_sent += 1
-            notify.already_signed(
-                duplicate, new_token(duplicate.id, TokenPurpose.MANAGE), req.language
-            )
-        return SignOutcome.DUPLICATE, duplicate.id
-    return SignOutcome.CREATED, _create(req)
+        try:
+            return SignOutcome.CREATED, _create(req)
+        except IntegrityError:
+            # Another request inserted the same form or the same signatory meanwhile and
+            # committed first: its row is now visible to the checks above.
+            db.session.rollback()
+    raise RuntimeError("a signature kept conflicting with one that could not be found")
+
+
+def _answer_duplicate(duplicate: Signature, language: str) -> None:
+    """Someone signs again what they already signed: a new link if it waits for confirmation,
+    else "you already signed" with their own link, within the caps on e-mails (per signature
+    and per address). A flagged signature is held: nothing is sent until a coordinator clears
+    it."""
+    if duplicate.flagged:
+        return
+    if duplicate.status == SignatureStatus.PENDING:
+        send_confirmation(duplicate, language=language)
+    elif notify.within_cap(duplicate.signatory.contact_email) and _count_signer_email(duplicate):
+        notify.already_signed(duplicate, new_token(duplicate.id, TokenPurpose.MANAGE), language)
+
+
+def _count_signer_email(signature: Signature) -> bool:
+    """Count one more e-mail to the signer if the cap allows it, atomically: of simultaneous
+    requests, only as many as the cap leaves room for get True."""
+    table = Signature.__table__
+    counted = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == signature.id, table.c.signer_emails_sent < MAX_SIGNER_EMAILS)
+        .values(signer_emails_sent=table.c.signer_emails_sent + 1)
+    ).rowcount
+    if counted:
+        db.session.expire(signature, ["signer_emails_sent"])
+    return bool(counted)
 
 
 def _create(req: SignRequest) -> int:
@@ -265,6 +280,7 @@ def _create(req: SignRequest) -> int:
     organisation = req.kind == SignatoryKind.ORGANISATION
     mayor = req.kind in MAYOR_KINDS
     delegate = req.kind == SignatoryKind.DELEGATE
+    email_canonical = canonical_email(req.contact_email)
     signatory_id = connection.execute(
         _INSERT_SIGNATORY,
         {
@@ -280,7 +296,7 @@ def _create(req: SignRequest) -> int:
             "mandate": req.mandate if delegate else None,
             "contact_name": req.contact_name,
             "contact_email": req.contact_email,
-            "email_canonical": canonical_email(req.contact_email),
+            "email_canonical": email_canonical,
             "name_folded": fold(req.public_name),
             "listed_publicly": req.listed_publicly,
         },
@@ -306,6 +322,8 @@ def _create(req: SignRequest) -> int:
             "outreach_activity_id": req.outreach_activity_id,
             "signer_emails_sent": 1 if send else 0,
             "created_at": now,
+            "duplicate_key": duplicate_key(req.kind, req.country, fold(req.public_name),
+                                           email_canonical),
         },
     ).inserted_primary_key[0]
     connection.execute(_INSERT_CONSENT, {
@@ -330,13 +348,12 @@ def send_confirmation(
     signature: Signature, language: str | None = None, *, capped: bool = True
 ) -> bool:
     """Queue a confirmation link (and the signatory's own link), within the e-mail caps: per
-    signature (``MAX_SIGNER_EMAILS``) and, unless ``capped`` is False (a coordinator's decision),
-    per address (``notify.within_cap``)."""
-    if signature.signer_emails_sent >= MAX_SIGNER_EMAILS:
-        return False
+    signature (``MAX_SIGNER_EMAILS``, counted atomically) and, unless ``capped`` is False (a
+    coordinator's decision), per address (``notify.within_cap``)."""
     if capped and not notify.within_cap(signature.signatory.contact_email):
         return False
-    signature.signer_emails_sent += 1
+    if not _count_signer_email(signature):
+        return False
     _queue_confirmation(signature, language)
     return True
 
@@ -411,54 +428,76 @@ def confirm(raw: str) -> tuple[ConfirmResult, Signature | None]:
     ).rowcount
     if not claimed:
         return ConfirmResult.ALREADY, token.signature
+    # And the signature: its other links (a new one was asked for) may be used at the same time.
     signature = token.signature
-    _change(signature, status=SignatureStatus.CONFIRMED, confirmed_at=utcnow())
+    won = transitions.change(signature, allowed=(SignatureStatus.PENDING,),
+                             status=SignatureStatus.CONFIRMED, confirmed_at=utcnow())
+    if won is None:
+        return ConfirmResult.ALREADY, signature
     return ConfirmResult.CONFIRMED, signature
 
 
 # --- coordinators -----------------------------------------------------------------------------
 
 
-def verify(signature: Signature, coordinator: User) -> None:
-    _change(
-        signature,
-        status=SignatureStatus.VERIFIED,
-        verified_at=utcnow(),
-        verified_by_id=coordinator.id,
+class Decision(enum.StrEnum):
+    """What a coordinator's click on a signature did."""
+
+    DONE = "done"
+    ALREADY = "already"  # another click (theirs or a colleague's) did it first
+    NOT_NOW = "not_now"  # the signature is not in a state this decision applies to
+
+
+def _decided(won: transitions.Won | None, signature: Signature, already) -> Decision:
+    if won is not None:
+        return Decision.DONE
+    db.session.expire(signature)  # read the row as the winner left it
+    return Decision.ALREADY if already(signature) else Decision.NOT_NOW
+
+
+def verify(signature: Signature, coordinator: User) -> Decision:
+    """A mayor's or delegate's mandate checked: counted, listed, told so."""
+    won = transitions.change(
+        signature, allowed=(SignatureStatus.CONFIRMED,), if_flagged=False,
+        status=SignatureStatus.VERIFIED, verified_at=utcnow(), verified_by_id=coordinator.id,
     )
-    notify.verified(signature, new_token(signature.id, TokenPurpose.MANAGE))
+    if won is not None:
+        audit.record(coordinator, audit.VERIFY, signature=signature.id)
+        notify.verified(signature, new_token(signature.id, TokenPurpose.MANAGE))
+    return _decided(won, signature, lambda s: s.status == SignatureStatus.VERIFIED)
 
 
-def reject(signature: Signature, coordinator: User, reason: str) -> None:
-    _change(
-        signature,
-        status=SignatureStatus.REJECTED,
-        rejected_at=utcnow(),
-        rejection_reason=reason,
-        verified_by_id=coordinator.id,
+def reject(signature: Signature, coordinator: User, reason: str) -> Decision:
+    won = transitions.change(
+        signature, allowed=counts.LIVE_STATUSES,
+        status=SignatureStatus.REJECTED, rejected_at=utcnow(), rejection_reason=reason,
+        verified_by_id=coordinator.id, duplicate_key=None,
     )
-    if signature.signer_emails_sent > 0:  # the person knows they signed: tell them why
-        notify.rejected(signature, reason)
+    if won is not None:
+        audit.record(coordinator, audit.REJECT, signature=signature.id)
+        if signature.signer_emails_sent > 0:  # the person knows they signed: tell them why
+            notify.rejected(signature, reason)
+    return _decided(won, signature, lambda s: s.status == SignatureStatus.REJECTED)
 
 
-def clear_flag(signature: Signature) -> bool:
-    """The signature is treated like any other; the confirmation e-mail held back since it was
-    flagged goes now (once: only if none was ever sent), whatever the cap on e-mails to its
-    address, since a coordinator decided. False if the flag was cleared meanwhile (another
-    click): nothing is done."""
-    # Claimed in the database: of simultaneous clicks, one moves the counters and sends.
-    won = db.session.execute(
-        sa.update(Signature)
-        .where(Signature.id == signature.id, Signature.flagged.is_(True))
-        .values(flagged=False)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        return False
-    _change(signature, flagged=False)
-    if signature.status != SignatureStatus.PENDING or signature.signer_emails_sent:
-        return True
-    # Claimed in the database: of two coordinators clearing the flag at once, one sends it.
+def clear_flag(signature: Signature, coordinator: User) -> Decision:
+    """The signature is treated like any other. Of simultaneous clicks, one wins: it moves the
+    counters, writes the audit entry and, for a signature still waiting for confirmation, sends
+    the confirmation e-mail held back since it was flagged."""
+    won = transitions.change(signature, allowed=counts.LIVE_STATUSES, if_flagged=True,
+                             flagged=False)
+    if won is not None:
+        audit.record(coordinator, audit.CLEAR_FLAG, signature=signature.id)
+        if won.status == SignatureStatus.PENDING:
+            _send_held_confirmation(signature)
+    return _decided(won, signature,
+                    lambda s: not s.flagged and s.status in counts.LIVE_STATUSES)
+
+
+def _send_held_confirmation(signature: Signature) -> None:
+    """The confirmation held back while the signature was flagged, once (only if none was ever
+    sent), whatever the cap on e-mails to its address, since a coordinator decided. Claimed in
+    the database, so that it goes once whatever else runs at the same time."""
     claimed = db.session.execute(
         sa.update(Signature)
         .where(Signature.id == signature.id, Signature.signer_emails_sent == 0)
@@ -468,7 +507,6 @@ def clear_flag(signature: Signature) -> bool:
     if claimed:
         set_committed_value(signature, "signer_emails_sent", 1)
         _queue_confirmation(signature)
-    return True
 
 
 def review_queue() -> tuple[list[Signature], list[Signature]]:
@@ -532,20 +570,26 @@ ERASED_ON_WITHDRAWAL = (
 )
 
 
-def withdraw(signature: Signature) -> None:
+def withdraw(signature: Signature) -> bool:
     """Off the list and out of the counts; personal data erased; the audit facts stay.
 
-    Kept: kind, organisation name or city, country, version, language, text hash, dates.
+    Kept: kind, organisation name or city, country, version, language, text hash, dates; and
+    the signatory's own link, which now says the signature is withdrawn (its confirmation links
+    go). False if the signature was no longer standing (withdrawn by a simultaneous request).
     """
-    _change(signature, status=SignatureStatus.WITHDRAWN, withdrawn_at=utcnow())
+    won = transitions.change(signature, allowed=counts.LIVE_STATUSES,
+                             status=SignatureStatus.WITHDRAWN, withdrawn_at=utcnow(),
+                             rejection_reason=None, submission_key=None, duplicate_key=None)
+    if won is None:
+        return False
     signatory = signature.signatory
     for name in ERASED_ON_WITHDRAWAL:
         setattr(signatory, name, None)
     signatory.listed_publicly = False
     signatory.themes = []
-    signature.rejection_reason = None
-    signature.submission_key = None
-    db.session.execute(sa.delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
+    db.session.execute(sa.delete(SignatureToken).where(
+        SignatureToken.signature_id == signature.id,
+        SignatureToken.purpose != TokenPurpose.MANAGE))
     db.session.execute(
         sa.delete(OutboxMessage).where(
             OutboxMessage.signature_id == signature.id,
@@ -557,6 +601,7 @@ def withdraw(signature: Signature) -> None:
         .where(OutboxMessage.signature_id == signature.id)
         .values(to_address=None, body_text=None)
     )
+    return True
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -6,9 +6,9 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, signing, texts
+from .. import audit, counts, signing, texts
 from ..extensions import db
-from ..models import Signature, SignatureStatus
+from ..models import Signature
 from ..security import coordinator_required
 from . import bp
 from .forms import DecisionForm, PublishForm, RejectForm
@@ -49,57 +49,75 @@ def review(reject_form: RejectForm | None = None, reject_for: int | None = None)
     )
 
 
-def _live_signature(signature_id: int) -> Signature:
+def _signature(signature_id: int) -> Signature:
     signature = db.session.get(Signature, signature_id)
-    if signature is None or signature.status in (
-        SignatureStatus.WITHDRAWN,
-        SignatureStatus.REJECTED,
-    ):
+    if signature is None:
         abort(404)
     return signature
+
+
+def _decision_done(decision: signing.Decision, done: str, already: str, not_now: str) -> None:
+    """Commit what the click did, and say so; a click that another one beat changed nothing."""
+    if decision == signing.Decision.DONE:
+        db.session.commit()
+        flash(done, "success")
+    else:
+        db.session.rollback()
+        if decision == signing.Decision.ALREADY:
+            flash(already, "info")
+        else:
+            flash(not_now, "error")
 
 
 @bp.post("/signatures/<int:signature_id>/verify")
 @coordinator_required
 def verify(signature_id: int):
-    signature = _live_signature(signature_id)
+    signature = _signature(signature_id)
     if DecisionForm().validate_on_submit():
-        if signature.status != SignatureStatus.CONFIRMED or signature.flagged:
-            flash(_("This signature cannot be verified now: it is not confirmed, or it is "
-                    "flagged."), "error")
-        else:
-            signing.verify(signature, current_user)
-            audit.record(current_user, audit.VERIFY, signature=signature.id)
-            db.session.commit()
-            flash(_("Verified: %(name)s now counts and, if they agreed, is listed.",
-                    name=signature.signatory.display_name), "success")
+        name = signature.signatory.display_name
+        _decision_done(
+            signing.verify(signature, current_user),
+            _("Verified: %(name)s now counts and, if they agreed, is listed.", name=name),
+            _("%(name)s was already verified, by you or another coordinator: nothing changed.",
+              name=name),
+            _("This signature cannot be verified now: it is not confirmed, or it is flagged."),
+        )
     return redirect(url_for("coordinate.review"), code=303)
 
 
 @bp.post("/signatures/<int:signature_id>/reject")
 @coordinator_required
 def reject(signature_id: int):
-    signature = _live_signature(signature_id)
+    signature = _signature(signature_id)
     form = RejectForm(prefix=f"s{signature.id}")
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not valid and signature.status in counts.LIVE_STATUSES:
         return review(reject_form=form, reject_for=signature.id), 400
-    signing.reject(signature, current_user, form.reason.data)
-    audit.record(current_user, audit.REJECT, signature=signature.id)
-    db.session.commit()
-    flash(_("Rejected: %(name)s. The signatory is told why.",
-            name=signature.signatory.display_name), "success")
+    if valid:
+        name = signature.signatory.display_name
+        _decision_done(
+            signing.reject(signature, current_user, form.reason.data),
+            _("Rejected: %(name)s. The signatory is told why.", name=name),
+            _("%(name)s was already rejected, by you or another coordinator: nothing changed.",
+              name=name),
+            _("This signature cannot be rejected now: it was withdrawn."),
+        )
     return redirect(url_for("coordinate.review"), code=303)
 
 
 @bp.post("/signatures/<int:signature_id>/clear-flag")
 @coordinator_required
 def clear_flag(signature_id: int):
-    signature = _live_signature(signature_id)
-    if DecisionForm().validate_on_submit() and signature.flagged and signing.clear_flag(signature):
-        audit.record(current_user, audit.CLEAR_FLAG, signature=signature.id)
-        db.session.commit()
-        flash(_("Flag cleared: %(name)s is treated like any other signature.",
-                name=signature.signatory.display_name), "success")
+    signature = _signature(signature_id)
+    if DecisionForm().validate_on_submit():
+        name = signature.signatory.display_name
+        _decision_done(
+            signing.clear_flag(signature, current_user),
+            _("Flag cleared: %(name)s is treated like any other signature.", name=name),
+            _("The flag on %(name)s was already cleared, by you or another coordinator: "
+              "nothing changed.", name=name),
+            _("This signature's flag cannot be cleared now: it was withdrawn or rejected."),
+        )
     return redirect(url_for("coordinate.review"), code=303)
 
 

@@ -287,12 +287,19 @@ def my_data(token: str):
 
 @bp.post("/signature/<token>/withdraw")
 def withdraw(token: str):
-    signature = _signature_or_404(token)
+    link = signing.find_token(token, signing.TokenPurpose.MANAGE)
+    if link is None:
+        abort(404)
+    signature = link.signature
+    if signature.status == signing.SignatureStatus.WITHDRAWN:
+        return redirect(url_for("sign.withdrawn"), code=303)  # a second click: it is done
     form = WithdrawForm()
     if not form.validate_on_submit():
         return _my_page(signature, token, form), 400
-    privacy.withdraw_signature(signature, ConsentMethod.OWN_PAGE)
-    db.session.commit()
+    if privacy.withdraw_signature(signature, ConsentMethod.OWN_PAGE):
+        db.session.commit()
+    else:  # a simultaneous click withdrew it (or a coordinator rejected it) first
+        db.session.rollback()
     return redirect(url_for("sign.withdrawn"), code=303)
 
 

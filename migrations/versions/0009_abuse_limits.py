@@ -7,7 +7,7 @@ Existing outbox rows get no hash (their addresses may be erased already): the ca
 the upgrade on.
 
 Revision ID: 0009_abuse_limits
-Revises: 0007_privacy
+Revises: 0008_duplicate_key
 Create Date: 2026-12-03 12:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_abuse_limits'
-down_revision = '0007_privacy'
+down_revision = '0008_duplicate_key'
 branch_labels = None
 depends_on = None
 
