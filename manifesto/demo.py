@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from . import texts
 from .campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
 from .counts import is_counted, rebuild_signature_counts
-from .signing import fold
+from .signing import duplicate_key, fold
 from .emails import canonical_email
 from .extensions import db
 from .models import (
@@ -384,6 +384,10 @@ def _one_signature(summary, rng, seq, kind, country, language, city_name, versio
         action=ConsentAction.GIVEN, method=ConsentMethod.SIGN_FORM, notice_language=language,
         notice_version=int(PRIVACY_NOTICE_VERSION), at=signed_at))
     signatory.name_folded = fold(organisation_name or city_name)
+    if status in (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED):
+        # Held by the same unique index as a signature made through the form.
+        signature.duplicate_key = duplicate_key(
+            kind, country, signatory.name_folded, canonical_email(contact_email))
     if listed_publicly_after(signature, signatory):
         signature.public_since = signature.verified_at or signature.confirmed_at
     db.session.add_all([signatory, signature])
