@@ -236,11 +236,18 @@ def test_exports_give_the_contact_emails_and_are_written_to_the_audit_log(client
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["title"] for r in rows] == ["'=HYPERLINK(\"x\")"]  # formula-safe
 
+    # Each download: an entry before the first byte, and one with the rows sent at its end.
     events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert [(e.action, e.user_email, e.detail["rows"], e.detail["country"]) for e in events] == [
-        ("export_signatories", coordinator.email, 1, "PT"),
-        ("export_activities", coordinator.email, 1, "PT")]
+    assert [(e.action, e.user_email, e.detail.get("rows"), e.detail["country"])
+            for e in events] == [
+        ("export_signatories", coordinator.email, None, "PT"),
+        ("export_signatories_sent", coordinator.email, 1, "PT"),
+        ("export_activities", coordinator.email, None, "PT"),
+        ("export_activities_sent", coordinator.email, 1, "PT")]
+    assert events[1].detail["download"] == events[0].id
+    assert events[3].detail["download"] == events[2].id
     page = text(client.get("/en/coordinate/audit"))
+    assert "Started downloading the signatories with their contact e-mails" in page
     assert "Downloaded the signatories with their contact e-mails" in page
     assert "Clara Coordinator" in page and "1 row" in page
 
