@@ -158,6 +158,25 @@ def test_the_api_csv_is_whole_and_row_for_row_the_json(server, http, query):
         assert len(expected) > 7  # more than one page of JSON to compare with
 
 
+def test_the_ambassadors_export_is_whole(server, http):
+    """The ambassador's own log (not audited: it is the city's own data), newest first."""
+    http.login("ambassador.lisbon@manifesto.example")
+    response = http.get("/en/ambassador/activities.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    received = rows_of(response.content)
+    with server.app.app_context():
+        expected = [(d.isoformat(), title, code) for d, title, code in db.session.execute(
+            sa.select(OutreachActivity.date, OutreachActivity.title,
+                      OutreachActivity.referral_code)
+            .join(AmbassadorCity).where(AmbassadorCity.name == "Lisbon")
+            .order_by(OutreachActivity.date.desc(), OutreachActivity.id.desc()))]
+    assert len(expected) >= 4
+    assert [(r["date"], r["title"], r["referral_link"].rpartition("ref=")[2])
+            for r in received] == expected
+    assert all(r["referral_link"].startswith(f"{server.url}/en/sign?ref=") for r in received)
+
+
 @pytest.fixture(scope="module")
 def large_period(server):
     """LARGE_ROWS activities of a demo city in a period of their own; removed afterwards."""
