@@ -10,10 +10,9 @@ died mid-download, the first entry is there without a second.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
 import logging
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
