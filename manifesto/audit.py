@@ -1,8 +1,17 @@
 """The coordinators' audit log: who did what, when. Rows are added, never changed: no page or
-command edits them, and the ORM refuses to update or delete one."""
+command edits them, and the ORM refuses to update or delete one.
+
+A download of personal data is two entries, as an entry cannot be completed afterwards: one
+written before the first byte goes out (what was asked for, by whom), and one when the stream
+ends, with the rows actually sent and whether it went to the end or was cut off (a client that
+went away, a failure). So the log never claims rows that did not leave; if the server itself
+died mid-download, the first entry is there without a second.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -16,6 +25,16 @@ from .models import AuditEvent, PipelineStage, User
 
 EXPORT_SIGNATORIES = "export_signatories"
 EXPORT_ACTIVITIES = "export_activities"
+EXPORT_SIGNATORIES_SENT = "export_signatories_sent"
+EXPORT_ACTIVITIES_SENT = "export_activities_sent"
+EXPORT_SIGNATORIES_CUT_OFF = "export_signatories_cut_off"
+EXPORT_ACTIVITIES_CUT_OFF = "export_activities_cut_off"
+# A download's first entry -> (its entry when every row was sent, its entry when cut off)
+DOWNLOAD_ENDS = {
+    EXPORT_SIGNATORIES: (EXPORT_SIGNATORIES_SENT, EXPORT_SIGNATORIES_CUT_OFF),
+    EXPORT_ACTIVITIES: (EXPORT_ACTIVITIES_SENT, EXPORT_ACTIVITIES_CUT_OFF),
+}
+CUT_OFF = {cut_off for _sent, cut_off in DOWNLOAD_ENDS.values()}
 VERIFY = "verify"
 REJECT = "reject"
 CLEAR_FLAG = "clear_flag"
@@ -42,8 +61,12 @@ ACTION_LABELS = {
     VERIFY: _l("Verified a signature"),
     REJECT: _l("Rejected a signature"),
     CLEAR_FLAG: _l("Cleared a signature's flag"),
-    EXPORT_SIGNATORIES: _l("Downloaded the signatories with their contact e-mails"),
-    EXPORT_ACTIVITIES: _l("Downloaded the outreach activities"),
+    EXPORT_SIGNATORIES: _l("Started downloading the signatories with their contact e-mails"),
+    EXPORT_SIGNATORIES_SENT: _l("Downloaded the signatories with their contact e-mails"),
+    EXPORT_SIGNATORIES_CUT_OFF: _l("A download of the signatories stopped before the end"),
+    EXPORT_ACTIVITIES: _l("Started downloading the outreach activities"),
+    EXPORT_ACTIVITIES_SENT: _l("Downloaded the outreach activities"),
+    EXPORT_ACTIVITIES_CUT_OFF: _l("A download of the outreach activities stopped before the end"),
     SUBJECT_SEARCH: _l("Looked up what is held about an e-mail address"),
     SUBJECT_EXPORT: _l("Downloaded what is held about an e-mail address"),
     SUBJECT_ERASE: _l("Erased what is held about an e-mail address"),
@@ -65,12 +88,53 @@ ACTION_LABELS = {
 }
 PER_PAGE = 50
 
+log = logging.getLogger(__name__)
+
 
 def record(user: User, action: str, **detail) -> AuditEvent:
     """Add an event to the session (the caller commits it with what it records)."""
     event = AuditEvent(user_id=user.id, user_email=user.email, action=action, detail=detail)
     db.session.add(event)
     return event
+
+
+def logged_download(started: AuditEvent, batches: Iterable[tuple[str, int]]) -> Iterator[str]:
+    """The text of ``batches`` (``(text, rows)`` pairs), then the download's second entry.
+
+    ``started`` is its first entry, committed. When the stream ends the second entry is
+    added, in a session of its own (the request's is gone by then): "sent" with the number of
+    rows if the last batch was handed to the server, "cut off" with the rows handed over
+    before that otherwise. A batch counts once the server has taken it and asked for the next
+    one, so a batch being written when the client went away is not counted.
+    """
+    engine = db.engine  # taken now: the stream runs outside the app context
+    sent_action, cut_off_action = DOWNLOAD_ENDS[started.action]
+    user_id, user_email, first = started.user_id, started.user_email, started.id
+    detail = dict(started.detail or {})
+
+    def stream() -> Iterator[str]:
+        rows, finished = 0, False
+        try:
+            for text, batch_rows in batches:
+                yield text
+                rows += batch_rows
+            finished = True
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+            try:
+                with so.Session(engine) as session:
+                    session.add(AuditEvent(
+                        user_id=user_id, user_email=user_email,
+                        action=sent_action if finished else cut_off_action,
+                        detail={**detail, "rows": rows, "download": first}))
+                    session.commit()
+            except sa.exc.SQLAlchemyError:
+                log.exception("the end of download %s could not be written to the audit log",
+                              first)
+
+    return stream()
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -133,7 +197,10 @@ def describe(event: AuditEvent) -> list[str]:
                        end=format_date(date.fromisoformat(d["end"]), "medium")))
     if d.get("country"):
         words.append(country_name(d["country"]))
-    if d.get("rows") is not None:
+    if d.get("rows") is not None and event.action in CUT_OFF:
+        words.append(ngettext("%(num)s row sent before it stopped",
+                              "%(num)s rows sent before it stopped", d["rows"]))
+    elif d.get("rows") is not None:
         words.append(ngettext("%(num)s row", "%(num)s rows", d["rows"]))
     if "signature" in d:
         words.append(_("signature no. %(id)s", id=d["signature"]))

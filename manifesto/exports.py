@@ -1,23 +1,22 @@
 """Coordinators' CSV exports: the signatories with their contact e-mails, and the outreach
-activities of every city, for a period and a country. Streamed a batch at a time; every export
-is written to the audit log by the view before the first byte goes out."""
+activities of every city, for a period and a country. Streamed a batch at a time, each batch
+read in a session of its own (``streaming.py`` says why); the view writes the audit log's
+entries: one before the first byte goes out, one with the rows sent when the stream ends."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from .counts import LIVE_STATUSES
 from .dashboard import Period, made_in
-from .extensions import db
 from .models import AmbassadorCity, OutreachActivity, Signatory, Signature, SignatoryTheme
 from .outreach import spreadsheet_safe
-
-BATCH = 1_000
+from .streaming import KeysetStream
 
 SIGNATORY_COLUMNS = (
     "signature_id", "signed_at", "status", "flagged", "kind", "organisation_name",
@@ -58,36 +57,28 @@ def signatories_query(period: Period) -> sa.Select:
     return query
 
 
-def signatories_count(period: Period) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(signatories_query(period).order_by(None).subquery())
-    ) or 0
+def _signatory_lines(session: so.Session, rows) -> str:
+    themes: dict[int, list[str]] = defaultdict(list)
+    for signatory_id, theme in session.execute(
+        sa.select(SignatoryTheme.signatory_id, SignatoryTheme.theme)
+        .where(SignatoryTheme.signatory_id.in_({row[1].id for row in rows}))
+        .order_by(SignatoryTheme.signatory_id, SignatoryTheme.theme)
+    ):
+        themes[signatory_id].append(theme.value)
+    return "".join(_line((
+        s.id, _iso(s.created_at), _value(s.status), "yes" if s.flagged else "no",
+        _value(p.kind), p.organisation_name, _value(p.organisation_type), p.mayor_name,
+        p.delegate_name, p.delegate_role, p.city, p.country, p.contact_name,
+        p.contact_email, s.language, " ".join(themes.get(p.id, ())),
+        "yes" if p.listed_publicly else "no", _iso(s.confirmed_at),
+        _iso(s.verified_at), _iso(s.rejected_at), _iso(s.withdrawn_at), city,
+    )) for s, p, city in rows)
 
 
-def signatories_csv(period: Period) -> tuple[Iterator[str], sa.Result]:
-    """(the CSV's chunks, the open result to close when the response closes)."""
-    result = db.session.execute(signatories_query(period).execution_options(yield_per=BATCH))
-
-    def chunks() -> Iterator[str]:
-        yield "\ufeff" + _line(SIGNATORY_COLUMNS)
-        for rows in result.partitions():
-            themes: dict[int, list[str]] = defaultdict(list)
-            for signatory_id, theme in db.session.execute(
-                sa.select(SignatoryTheme.signatory_id, SignatoryTheme.theme)
-                .where(SignatoryTheme.signatory_id.in_([row[1].id for row in rows]))
-                .order_by(SignatoryTheme.signatory_id, SignatoryTheme.theme)
-            ):
-                themes[signatory_id].append(theme.value)
-            yield "".join(_line((
-                s.id, _iso(s.created_at), _value(s.status), "yes" if s.flagged else "no",
-                _value(p.kind), p.organisation_name, _value(p.organisation_type), p.mayor_name,
-                p.delegate_name, p.delegate_role, p.city, p.country, p.contact_name,
-                p.contact_email, s.language, " ".join(themes.get(p.id, ())),
-                "yes" if p.listed_publicly else "no", _iso(s.confirmed_at),
-                _iso(s.verified_at), _iso(s.rejected_at), _iso(s.withdrawn_at), city,
-            )) for s, p, city in rows)
-
-    return chunks(), result
+def signatories_csv(period: Period, size: int | None = None) -> KeysetStream:
+    """The CSV's header, then ``(lines, rows)`` a batch at a time, in signature order."""
+    return KeysetStream(signatories_query(period), (Signature.id,), lambda row: (row[0].id,),
+                        _signatory_lines, header="\ufeff" + _line(SIGNATORY_COLUMNS), size=size)
 
 
 def activities_query(period: Period) -> sa.Select:
@@ -109,22 +100,16 @@ def activities_query(period: Period) -> sa.Select:
     return query
 
 
-def activities_count(period: Period) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(activities_query(period).order_by(None).subquery())
-    ) or 0
+def _activity_lines(_session: so.Session, rows) -> str:
+    return "".join(_line((
+        a.date.isoformat(), city, country, a.type.value, a.title, a.language,
+        a.audience_reached, a.mayors_engaged, a.organisations_engaged,
+        a.evidence_url, through,
+    )) for a, city, country, through in rows)
 
 
-def activities_csv(period: Period) -> tuple[Iterator[str], sa.Result]:
-    result = db.session.execute(activities_query(period).execution_options(yield_per=BATCH))
-
-    def chunks() -> Iterator[str]:
-        yield "\ufeff" + _line(ACTIVITY_COLUMNS)
-        for rows in result.partitions():
-            yield "".join(_line((
-                a.date.isoformat(), city, country, a.type.value, a.title, a.language,
-                a.audience_reached, a.mayors_engaged, a.organisations_engaged,
-                a.evidence_url, through,
-            )) for a, city, country, through in rows)
-
-    return chunks(), result
+def activities_csv(period: Period, size: int | None = None) -> KeysetStream:
+    """The CSV's header, then ``(lines, rows)`` a batch at a time, by date."""
+    return KeysetStream(activities_query(period), (OutreachActivity.date, OutreachActivity.id),
+                        lambda row: (row[0].date, row[0].id), _activity_lines,
+                        header="\ufeff" + _line(ACTIVITY_COLUMNS), size=size)

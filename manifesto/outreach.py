@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import format_number
+from sqlalchemy import orm as so
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from . import streaming
 from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
@@ -216,13 +218,14 @@ def totals(city_id: int, filters: Filters | None = None) -> Totals:
     return Totals(*(int(n) for n in row))
 
 
-def signatures_by_activity(activity_ids: Iterable[int]) -> dict[int, int]:
+def signatures_by_activity(activity_ids: Iterable[int], session: so.Session | None = None
+                           ) -> dict[int, int]:
     """Signatures that came through each activity's link (waiting, confirmed or verified, not
     flagged): counts only."""
     ids = list(activity_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
+    rows = (session or db.session).execute(
         sa.select(Signature.outreach_activity_id, sa.func.count())
         .where(
             Signature.outreach_activity_id.in_(ids),
@@ -289,16 +292,53 @@ def _unquote(text: str) -> str:
     return text
 
 
+def give_referral_codes(city_id: int, filters: Filters | None = None) -> bool:
+    """Give a referral code to every activity matching ``filters`` that has none (logged
+    before they had one), a batch at a time; True if any changed. The caller commits."""
+    changed = False
+    while missing := db.session.scalars(
+        activities_query(city_id, filters).where(OutreachActivity.referral_code.is_(None))
+        .limit(streaming.BATCH)
+    ).all():
+        changed = ensure_referral_codes(missing) or changed
+        db.session.flush()
+    return changed
+
+
+def export_stream(city_id: int, filters: Filters | None, referral_prefix: str
+                  ) -> streaming.KeysetStream:
+    """The city's activities as CSV, newest first, a batch at a time (``streaming.py``):
+    a byte order mark so spreadsheet apps read it as UTF-8, the header, then the rows.
+    ``referral_prefix`` + a code is an activity's referral link."""
+
+    def lines(session: so.Session, rows) -> str:
+        activities = [row[0] for row in rows]
+        return export_csv(activities, lambda code: referral_prefix + code,
+                          signatures_by_activity((a.id for a in activities), session),
+                          header=False)
+
+    header = io.StringIO()
+    header.write("\ufeff")
+    csv.writer(header, lineterminator="\r\n").writerow(CSV_COLUMNS)
+    return streaming.KeysetStream(
+        activities_query(city_id, filters), (OutreachActivity.date, OutreachActivity.id),
+        lambda row: (row[0].date, row[0].id), lines, header=header.getvalue(),
+        descending=True)
+
+
 def export_csv(
     activities: Iterable[OutreachActivity],
     referral_link: Callable[[str], str],
     signatures: dict[int, int],
+    header: bool = True,
 ) -> str:
-    """The CSV text, starting with a byte order mark so spreadsheet apps read it as UTF-8."""
+    """The CSV text, starting with a byte order mark so spreadsheet apps read it as UTF-8
+    (without either if not ``header``)."""
     out = io.StringIO()
-    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        out.write("\ufeff")
+        writer.writerow(CSV_COLUMNS)
     for a in activities:
         writer.writerow(
             spreadsheet_safe(cell)

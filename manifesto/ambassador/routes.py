@@ -130,15 +130,15 @@ def export_activities():
     if not filters.validate():
         # The list says what is wrong with the filters.
         return redirect(path_for("ambassador.activities", query=request.args.to_dict()), code=303)
-    activities = list(db.session.scalars(outreach.activities_query(city.id, filters.filters())))
-    if outreach.ensure_referral_codes(activities):
+    chosen = filters.filters()
+    if outreach.give_referral_codes(city.id, chosen):
         db.session.commit()
-    body = outreach.export_csv(
-        activities, _referral_link, outreach.signatures_by_activity(a.id for a in activities)
-    )
+    # Read a batch at a time in sessions of their own (streaming.py): bounded memory, and
+    # nothing of the request's session is used once the view has returned.
+    body = outreach.export_stream(city.id, chosen, _referral_link(""))
     filename = f"outreach-activities-{targets.today_utc().isoformat()}.csv"
     return Response(
-        body.encode("utf-8"),
+        body.text(),
         mimetype="text/csv",
         headers={
             "Content-Type": "text/csv; charset=utf-8",

@@ -5,7 +5,7 @@ interview notes, referral codes and accounts are not read at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..notify import public_name
 from ..signing import fold
+from ..streaming import KeysetStream
 
 # The HTML list pages no deeper than 2,000 pages of 50; the API as deep, whatever per_page.
 MAX_OFFSET = 100_000
@@ -166,10 +167,11 @@ def counted_total(filters: SignatoryFilters) -> int | None:
     return int(db.session.scalar(query) or 0)
 
 
-def _themes_of(signatory_ids: list[int]) -> dict[int, list[str]]:
+def _themes_of(signatory_ids: list[int], session: so.Session | None = None
+               ) -> dict[int, list[str]]:
     themes: dict[int, list[str]] = {}
     if signatory_ids:
-        for signatory_id, theme in db.session.execute(
+        for signatory_id, theme in (session or db.session).execute(
             sa.select(SignatoryTheme.signatory_id, SignatoryTheme.theme)
             .where(SignatoryTheme.signatory_id.in_(set(signatory_ids)))
             .order_by(SignatoryTheme.signatory_id, SignatoryTheme.theme)
@@ -178,8 +180,8 @@ def _themes_of(signatory_ids: list[int]) -> dict[int, list[str]]:
     return themes
 
 
-def _items(rows) -> list[dict]:
-    themes = _themes_of([row.signatory_id for row in rows])
+def _items(rows, session: so.Session | None = None) -> list[dict]:
+    themes = _themes_of([row.signatory_id for row in rows], session)
     return [
         {
             "kind": row.kind.value,
@@ -203,29 +205,20 @@ def signatories_page(filters: SignatoryFilters, page: int, per_page: int) -> tup
     return _items(rows[:per_page]), len(rows) > per_page
 
 
-class Batches:
-    """Rows a batch at a time from an open result; ``close`` releases it (on PostgreSQL a
-    server-side cursor) even if nobody read to the end, say a client that hung up."""
+def signatories_batches(filters: SignatoryFilters, render: Callable[[list[dict]], str],
+                        header: str) -> KeysetStream:
+    """Every matching row, in the list's order, a batch at a time without loading them all
+    (the CSV download): ``header``, then ``render(items)`` for each batch.
 
-    def __init__(self, result: sa.Result):
-        self.result = result
-
-    def __iter__(self) -> Iterator[list[dict]]:
-        for rows in self.result.partitions():
-            yield _items(rows)
-
-    def close(self) -> None:
-        self.result.close()
-
-
-def signatories_batches(filters: SignatoryFilters) -> Batches:
-    """Every matching row, a batch at a time, without loading them all (the CSV download).
-
-    The query runs at the call, not at the first batch: a failure is still an error answer,
-    not a download cut short. The caller closes what it gets.
+    Each batch is read in a session of its own (``streaming.py``); the first at the call, so
+    a failure is still an error answer, not a download cut short.
     """
-    return Batches(db.session.execute(
-        signatories_query(filters).execution_options(yield_per=STREAM_BATCH)))
+    query = signatories_query(filters).add_columns(Signature.id.label("signature_id"))
+    return KeysetStream(
+        query, (Signature.public_since, Signature.id),
+        lambda row: (row.public_since, row.signature_id),
+        lambda session, rows: render(_items(rows, session)),
+        header=header, descending=True, size=STREAM_BATCH)
 
 
 # --- targets -----------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from flask import current_app, request, stream_with_context
+from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -226,19 +226,15 @@ def signatories():
 @bp.get("/signatories.csv")
 def signatories_csv():
     filters = _signatory_filters()
-    batches = data.signatories_batches(filters)  # the query runs now: errors are still a 500
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + _csv_lines([SIGNATORY_COLUMNS])
-        for items in batches:
-            yield _csv_lines(
-                [item[c] if c != "themes" else " ".join(item[c]) for c in SIGNATORY_COLUMNS]
-                for item in items
-            )
-
-    response = _download("manifesto-signatories.csv", stream_with_context(lines()))
-    response.call_on_close(batches.close)  # also when the client goes away mid-download
-    return response
+    batches = data.signatories_batches(  # the first batch is read now: errors are still a 500
+        filters,
+        lambda items: _csv_lines(
+            [item[c] if c != "themes" else " ".join(item[c]) for c in SIGNATORY_COLUMNS]
+            for item in items),
+        header="\ufeff" + _csv_lines([SIGNATORY_COLUMNS]))
+    # No stream_with_context: each batch is read in a session of its own (streaming.py), and
+    # when the client goes away mid-download the generator's close ends it.
+    return _download("manifesto-signatories.csv", batches.text())
 
 
 # --- targets -------------------------------------------------------------------------------------

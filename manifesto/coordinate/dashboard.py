@@ -8,7 +8,7 @@ from datetime import date
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, current_app, render_template, request
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -136,22 +136,22 @@ def _export(kind: str):
             400, PRIVATE
     period = _period(form, counts.today())
     signatories = kind == audit.EXPORT_SIGNATORIES
-    rows = (exports.signatories_count if signatories else exports.activities_count)(period)
-    audit.record(current_user, kind, start=period.start.isoformat(),
-                 end=period.end.isoformat(), country=period.country, rows=rows)
-    # Committed before the rows are read: on PostgreSQL the streamed result is a server-side
-    # cursor, which a commit would close.
-    db.session.commit()
-    chunks, result = (exports.signatories_csv if signatories else exports.activities_csv)(period)
+    # The first batch is read here: if the database fails, it is an error page, not a log
+    # entry for a download that never began.
+    batches = (exports.signatories_csv if signatories else exports.activities_csv)(period)
+    started = audit.record(current_user, kind, start=period.start.isoformat(),
+                           end=period.end.isoformat(), country=period.country)
+    db.session.commit()  # before the first byte; the rows sent are logged when it ends
     name = "signatories" if signatories else "activities"
     filename = f"manifesto-{name}-{period.start.isoformat()}-{period.end.isoformat()}"
     if period.country:
         filename += f"-{period.country}"
-    response = Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
-                                 **PRIVATE})
-    response.call_on_close(result.close)
-    return response
+    # No stream_with_context: the body is read in sessions of its own (streaming.py).
+    # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8" to the latter.
+    return Response(audit.logged_download(started, batches),
+                    content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
+                             **PRIVATE})
 
 
 @bp.post("/exports/signatories.csv")

@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from manifesto import outreach
+from manifesto import outreach, streaming
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity
 from tests import factories
 from tests.ambassador.outreach_support import activity, ambassador, attribute, city
+from tests.served import served
 
 HEADER = ("date,type,title,description,language,audience_reached,mayors_engaged,"
           "organisations_engaged,evidence_url")
@@ -101,6 +102,26 @@ def test_export_uses_the_lists_filters_and_only_the_citys_activities(client):
     body = client.get("/en/ambassador/activities.csv?type=event").get_data().decode("utf-8-sig")
     assert "An event" in body
     assert "In the press" not in body and "Someone else" not in body
+
+
+def test_export_is_whole_when_read_after_the_request_as_a_server_reads_it(client, monkeypatch):
+    """Read after Flask has torn the request down, in batches of two (five rows: three
+    batches), newest first; activities logged before referral codes get one on the way."""
+    monkeypatch.setattr(streaming, "BATCH", 2)
+    own, _user = ambassador(client)
+    made = [activity(own, date=date(2024, 1, day), title=f"Webinar {day}") for day in
+            (3, 1, 5, 2, 4)]
+    made[0].referral_code = None
+    db.session.commit()
+    response, body = served(client, "/en/ambassador/activities.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert [r[2] for r in rows[1:]] == [f"Webinar {day}" for day in (5, 4, 3, 2, 1)]
+    codes = dict(db.session.execute(sa.select(OutreachActivity.title,
+                                              OutreachActivity.referral_code)).all())
+    assert all(codes.values())
+    assert [r[9] for r in rows[1:]] == [
+        f"http://localhost/en/sign?ref={codes[f'Webinar {day}']}" for day in (5, 4, 3, 2, 1)]
 
 
 def test_the_list_links_to_the_export_with_its_filters(client):

@@ -10,6 +10,7 @@ import pytest
 
 from manifesto.api import data
 from tests.api import FORMULA, campaign
+from tests.served import served
 
 DOWNLOADS = {
     "/api/v1/counts.csv": ("manifesto-counts.csv", ["country", "organisations", "mayors", "total"]),
@@ -83,6 +84,22 @@ def test_signatories_csv_is_every_row_streamed_in_batches(world, client, monkeyp
     assert rows == [[i["kind"], "'" + i["name"] if i["name"] == FORMULA else i["name"],
                      i["organisation_type"] or "", i["city"], i["country"], i["language"],
                      " ".join(i["themes"]), i["listed_on"]] for i in items]
+
+
+@pytest.mark.parametrize("query", ["", "?theme=energy", "?theme=energy&kind=organisation",
+                                   "?kind=mayor", "?country=FR"])
+def test_signatories_csv_is_whole_when_read_after_the_request_as_a_server_reads_it(
+        world, client, monkeypatch, query):
+    """The body read after Flask has torn the request down, in batches of one: this failed
+    before (the result's session was gone) while the plain test client passed."""
+    monkeypatch.setattr(data, "STREAM_BATCH", 1)
+    response, body = served(client, "/api/v1/signatories.csv" + query)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(body.decode().removeprefix("\ufeff"))))[1:]
+    items = client.get("/api/v1/signatories" + query).get_json()["items"]
+    assert items
+    assert [(r[0], r[3], r[6], r[7]) for r in rows] == [
+        (i["kind"], i["city"], " ".join(i["themes"]), i["listed_on"]) for i in items]
 
 
 def test_signatories_csv_takes_the_lists_filters(world, client):

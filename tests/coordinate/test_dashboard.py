@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import charts, counts, dashboard, signing
+from manifesto import charts, counts, dashboard, signing, streaming
 from manifesto.counts import rebuild_signature_counts, stats_drift
 from manifesto.extensions import db
 from manifesto.models import (
@@ -29,6 +29,7 @@ from manifesto.models import (
 )
 from tests import factories
 from tests.coordinate.test_pipeline_and_practices import login
+from tests.served import first_chunks, served
 from tests.sign.helpers import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign
 
 
@@ -236,13 +237,77 @@ def test_exports_give_the_contact_emails_and_are_written_to_the_audit_log(client
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["title"] for r in rows] == ["'=HYPERLINK(\"x\")"]  # formula-safe
 
+    # Each download: an entry before the first byte, and one with the rows sent at its end.
     events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert [(e.action, e.user_email, e.detail["rows"], e.detail["country"]) for e in events] == [
-        ("export_signatories", coordinator.email, 1, "PT"),
-        ("export_activities", coordinator.email, 1, "PT")]
+    assert [(e.action, e.user_email, e.detail.get("rows"), e.detail["country"])
+            for e in events] == [
+        ("export_signatories", coordinator.email, None, "PT"),
+        ("export_signatories_sent", coordinator.email, 1, "PT"),
+        ("export_activities", coordinator.email, None, "PT"),
+        ("export_activities_sent", coordinator.email, 1, "PT")]
+    assert events[1].detail["download"] == events[0].id
+    assert events[3].detail["download"] == events[2].id
     page = text(client.get("/en/coordinate/audit"))
+    assert "Started downloading the signatories with their contact e-mails" in page
     assert "Downloaded the signatories with their contact e-mails" in page
     assert "Clara Coordinator" in page and "1 row" in page
+
+
+def _five_signatures_and_three_activities() -> None:
+    for day in range(1, 6):
+        made("PT", at(2025, 3, day))
+    city = factories.ambassador_city(name="Lisbon", country="PT", stage=PipelineStage.AMBASSADOR)
+    for day in (3, 1, 2):
+        db.session.add(OutreachActivity(ambassador_city=city, date=date(2025, 3, day),
+                                        type="webinar", title=f"Webinar {day}", language="pt"))
+    db.session.commit()
+
+
+PERIOD = {"start": "2025-03-01", "end": "2025-03-31", "country": ""}
+
+
+def test_exports_are_whole_when_read_after_the_request_as_a_server_reads_them(
+        client, coordinator, monkeypatch):
+    """The body read after Flask has torn the request down, in batches of two: this failed
+    before ("identity map is no longer valid") while the plain test client passed."""
+    monkeypatch.setattr(streaming, "BATCH", 2)
+    _five_signatures_and_three_activities()
+    response, body = served(client, "/en/coordinate/exports/signatories.csv", "POST",
+                            data=PERIOD)
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(body.decode().removeprefix("\ufeff"))))
+    ids = db.session.scalars(sa.select(Signature.id).order_by(Signature.id)).all()
+    assert [int(r["signature_id"]) for r in rows] == ids and len(ids) == 5
+
+    response, body = served(client, "/en/coordinate/exports/activities.csv", "POST",
+                            data=PERIOD)
+    rows = list(csv.DictReader(io.StringIO(body.decode().removeprefix("\ufeff"))))
+    assert [r["title"] for r in rows] == ["Webinar 1", "Webinar 2", "Webinar 3"]
+
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.detail.get("rows")) for e in events] == [
+        ("export_signatories", None), ("export_signatories_sent", 5),
+        ("export_activities", None), ("export_activities_sent", 3)]
+
+
+def test_an_export_abandoned_halfway_is_logged_as_cut_off_with_the_rows_sent(
+        client, coordinator, monkeypatch):
+    """The client reads the header and two batches of two, then hangs up. Before, the log
+    said 5 rows; now it says the download stopped, after the rows the server had handed
+    over (the batch it was sending when the client left is not counted)."""
+    monkeypatch.setattr(streaming, "BATCH", 2)
+    _five_signatures_and_three_activities()
+    response, body = served(client, "/en/coordinate/exports/signatories.csv", "POST",
+                            read=first_chunks(3), data=PERIOD)
+    assert response.status_code == 200
+    assert len(list(csv.DictReader(io.StringIO(body.decode().removeprefix("\ufeff"))))) == 4
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.detail.get("rows")) for e in events] == [
+        ("export_signatories", None), ("export_signatories_cut_off", 2)]
+    assert events[1].detail["download"] == events[0].id
+    page = text(client.get("/en/coordinate/audit"))
+    assert "A download of the signatories stopped before the end" in page
+    assert "2 rows sent before it stopped" in page
 
 
 def test_burnup_geometry_stays_in_the_plot_and_the_table_is_in_date_order():
