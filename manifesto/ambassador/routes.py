@@ -74,7 +74,7 @@ def home():
     badges = [(url_for("public.badge", _external=True), _("Inclusive Smart Cities Manifesto"))] + [
         (url_for("public.target_badge", target_id=target.id, _external=True),
          target.title_in(current_language()))
-        for target, _progress in city_targets if target.published
+        for target, _progress in city_targets if targets.is_public(target)
     ]
     return render_template(
         "ambassador/home.html",
