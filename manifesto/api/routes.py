@@ -23,7 +23,7 @@ from ..outreach import spreadsheet_safe
 from . import bp, data, params
 from .openapi import document
 from .params import ApiError
-from .sessions import is_api
+from ..sessions import is_api
 
 CACHE_PUBLIC = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
 JSON_TYPE = "application/json; charset=utf-8"
