@@ -4,18 +4,16 @@ is written to the audit log by the view before the first byte goes out."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from . import csvsafe
 from .counts import LIVE_STATUSES
 from .dashboard import Period, made_in
 from .extensions import db
 from .models import AmbassadorCity, OutreachActivity, Signatory, Signature, SignatoryTheme
-from .outreach import spreadsheet_safe
 
 BATCH = 1_000
 
@@ -32,9 +30,8 @@ ACTIVITY_COLUMNS = (
 
 
 def _line(values) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(spreadsheet_safe(v) for v in values)
-    return out.getvalue()
+    """One row: text safe from spreadsheet formulas (``csvsafe``), numbers as numbers."""
+    return csvsafe.line(values)
 
 
 def _iso(value) -> str:

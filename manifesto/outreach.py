@@ -19,6 +19,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from . import csvsafe
 from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
@@ -59,9 +60,6 @@ OPTIONAL_COLUMNS = ("description", "evidence_url")
 REQUIRED_COLUMNS = tuple(c for c in FIELDS if c not in OPTIONAL_COLUMNS)
 IGNORED_COLUMNS = ("referral_link", "signatures_attributed")  # written by the export only
 TEXT_COLUMNS = ("title", "description", "evidence_url")
-
-# A cell starting with one of these is a formula to a spreadsheet app (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def latest_today() -> date:
@@ -276,47 +274,29 @@ def attributed_signatures(city_id: int) -> SignatureSummary:
 # --- CSV export ----------------------------------------------------------------------------------
 
 
-def spreadsheet_safe(value) -> str:
-    """A cell a spreadsheet app shows as text: formulas (=, +, -, @…) get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _unquote(text: str) -> str:
-    """Undo ``spreadsheet_safe`` on import, so an exported file imports back unchanged."""
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(_FORMULA_START):
-        return text[1:]
-    return text
-
-
 def export_csv(
     activities: Iterable[OutreachActivity],
     referral_link: Callable[[str], str],
     signatures: dict[int, int],
 ) -> str:
     """The CSV text, starting with a byte order mark so spreadsheet apps read it as UTF-8."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = [CSV_COLUMNS]
     for a in activities:
-        writer.writerow(
-            spreadsheet_safe(cell)
-            for cell in (
-                a.date.isoformat(),
-                a.type.value,
-                a.title,
-                a.description or "",
-                a.language,
-                a.audience_reached,
-                a.mayors_engaged,
-                a.organisations_engaged,
-                a.evidence_url or "",
-                referral_link(a.referral_code) if a.referral_code else "",
-                signatures.get(a.id, 0),
-            )
-        )
-    return out.getvalue()
+        rows.append((
+            a.date.isoformat(),
+            a.type.value,
+            a.title,
+            a.description or "",
+            a.language,
+            a.audience_reached,
+            a.mayors_engaged,
+            a.organisations_engaged,
+            a.evidence_url or "",
+            referral_link(a.referral_code) if a.referral_code else "",
+            signatures.get(a.id, 0),
+        ))
+    # Text made safe from spreadsheet formulas (csvsafe), numbers as numbers.
+    return "\ufeff" + csvsafe.lines(rows)
 
 
 # --- CSV import ----------------------------------------------------------------------------------
@@ -460,7 +440,7 @@ def _check_row(number: int, header: list[str], cells: list[str], city) -> Import
             if column in ("type", "language"):
                 cell = cell.lower()
             elif column in TEXT_COLUMNS:
-                cell = _unquote(cell)
+                cell = csvsafe.restore(cell)  # undo what the export did
             values[column] = cell
     form = ActivityForm(formdata=MultiDict(values), city=city, meta={"csrf": False})
     if form.validate():
