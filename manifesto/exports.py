@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from . import csvsafe
 from .counts import LIVE_STATUSES
 from .dashboard import Period, made_in
-from .extensions import db
+from .extensions import Streamed, db
 from .models import AmbassadorCity, OutreachActivity, Signatory, Signature, SignatoryTheme
 
 BATCH = 1_000
@@ -61,9 +61,9 @@ def signatories_count(period: Period) -> int:
     ) or 0
 
 
-def signatories_csv(period: Period) -> tuple[Iterator[str], sa.Result]:
+def signatories_csv(period: Period) -> tuple[Iterator[str], Streamed]:
     """(the CSV's chunks, the open result to close when the response closes)."""
-    result = db.session.execute(signatories_query(period).execution_options(yield_per=BATCH))
+    result = Streamed(signatories_query(period), BATCH)  # read after the view returns
 
     def chunks() -> Iterator[str]:
         yield "\ufeff" + _line(SIGNATORY_COLUMNS)
@@ -112,8 +112,8 @@ def activities_count(period: Period) -> int:
     ) or 0
 
 
-def activities_csv(period: Period) -> tuple[Iterator[str], sa.Result]:
-    result = db.session.execute(activities_query(period).execution_options(yield_per=BATCH))
+def activities_csv(period: Period) -> tuple[Iterator[str], Streamed]:
+    result = Streamed(activities_query(period), BATCH)  # read after the view returns
 
     def chunks() -> Iterator[str]:
         yield "\ufeff" + _line(ACTIVITY_COLUMNS)

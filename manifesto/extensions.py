@@ -40,3 +40,31 @@ def _client_address() -> str:
 
 # No limit applies by itself: routes ask it (``abuse.py``), and flag rather than refuse.
 limiter = Limiter(key_func=_client_address, default_limits=[])
+
+
+class Streamed:
+    """The rows of a query, a batch at a time, read on a database session of their own.
+
+    A download streamed with ``stream_with_context`` is read after the view returns, and Flask
+    (3.1) tears the app context down first: ``db.session`` is closed, and on PostgreSQL the
+    server-side cursor of a ``yield_per`` result with it ("cursor … does not exist" on the
+    first batch). A session of its own lives until ``close`` (the response's
+    ``call_on_close``), whatever happens to ``db.session``.
+    """
+
+    def __init__(self, query: sa.Executable, batch: int):
+        self.session = so.Session(db.engine)
+        try:
+            self.result = self.session.execute(query.execution_options(yield_per=batch))
+        except BaseException:
+            self.session.close()
+            raise
+
+    def partitions(self):
+        return self.result.partitions()
+
+    def close(self) -> None:
+        try:
+            self.result.close()
+        finally:
+            self.session.close()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from .. import counts, pipeline, targets
 from ..counts import COUNTED, MAYOR_KINDS
-from ..extensions import db
+from ..extensions import Streamed, db
 from ..models import (
     AmbassadorCity,
     Signatory,
@@ -206,7 +206,7 @@ class Batches:
     """Rows a batch at a time from an open result; ``close`` releases it (on PostgreSQL a
     server-side cursor) even if nobody read to the end, say a client that hung up."""
 
-    def __init__(self, result: sa.Result):
+    def __init__(self, result: Streamed):
         self.result = result
 
     def __iter__(self) -> Iterator[list[dict]]:
@@ -223,8 +223,7 @@ def signatories_batches(filters: SignatoryFilters) -> Batches:
     The query runs at the call, not at the first batch: a failure is still an error answer,
     not a download cut short. The caller closes what it gets.
     """
-    return Batches(db.session.execute(
-        signatories_query(filters).execution_options(yield_per=STREAM_BATCH)))
+    return Batches(Streamed(signatories_query(filters), STREAM_BATCH))
 
 
 # --- targets -----------------------------------------------------------------------------------

@@ -118,3 +118,21 @@ def test_no_public_answer_sets_a_cookie(server, http, who):
     if who != "anonymous":
         # The badges did not end or alter the session: the account page still works.
         assert http.get("/en/account").status_code == 200
+
+
+def test_streamed_downloads_are_read_to_the_end(server, http):
+    """The CSVs streamed a batch at a time (the API's list, the coordinators' exports) are read
+    after the view returns, when Flask has already closed the request's database session: on
+    PostgreSQL that closed their server-side cursor, a 500 after the header row."""
+    with server.client() as anonymous:
+        listed = anonymous.get("/api/v1/signatories.csv")
+    assert listed.status_code == 200
+    assert len(listed.text.strip().splitlines()) > 1
+
+    http.login("coordinator@manifesto.example")
+    period = {"start": "2017-01-01", "end": "2026-12-31", "country": ""}
+    for name in ("signatories", "activities"):
+        response = http.form("/en/coordinate/dashboard", period,
+                             to=f"/en/coordinate/exports/{name}.csv")
+        assert response.status_code == 200, (name, response.text[:300])
+        assert len(response.text.strip().splitlines()) > 1, name
