@@ -61,10 +61,15 @@ class Streamed:
             raise
 
     def partitions(self):
-        return self.result.partitions()
+        """The batches; the session closes after the last one (``close`` is for a download
+        abandoned half-way)."""
+        try:
+            yield from self.result.partitions()
+        finally:
+            self.close()
 
     def close(self) -> None:
         try:
             self.result.close()
         finally:
-            self.session.close()
+            self.session.close()  # idempotent
