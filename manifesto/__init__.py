@@ -114,6 +114,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .cli import register_commands
     from .outbox import init_app as init_outbox
     from .security import init_app as init_security
+    from .sessions import init_app as init_sessions
 
     app.register_blueprint(public.bp, url_prefix="/<lang:lang_code>")
     app.register_blueprint(auth.bp, url_prefix="/<lang:lang_code>")
@@ -124,6 +125,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     errors.init_app(app)
     init_security(app)
+    init_sessions(app)  # no session cookie under /api/ or on a public answer
     init_outbox(app)
     register_commands(app)
     _ = app.logger  # Flask adds its handler on first use: the filter goes on it too

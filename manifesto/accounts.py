@@ -128,8 +128,15 @@ def deactivate(user: User) -> None:
     """The account can no longer log in; its sessions and links stop working at once."""
     user.active = False
     user.deactivated_at = utcnow()
-    user.session_nonce = secrets.token_hex(8)
+    end_sessions(user)
     expire_tokens(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this user ends, in every browser: the nonce is part of the id in the
+    session cookie (``User.get_id``), so a cookie made before, or a copy of it, is anonymous
+    from now on. Called at logout, on a new password and on deactivation."""
+    user.session_nonce = secrets.token_hex(8)
 
 
 def reactivate(user: User) -> None:
@@ -140,7 +147,7 @@ def reactivate(user: User) -> None:
 def set_password(user: User, password: str) -> None:
     """A new password: every other session ends and no open link works any more."""
     user.password_hash = hash_password(password)
-    user.session_nonce = secrets.token_hex(8)
+    end_sessions(user)
     expire_tokens(user)
 
 

@@ -5,17 +5,15 @@ entries: one before the first byte goes out, one with the rows sent when the str
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from . import csvsafe
 from .counts import LIVE_STATUSES
 from .dashboard import Period, made_in
 from .models import AmbassadorCity, OutreachActivity, Signatory, Signature, SignatoryTheme
-from .outreach import spreadsheet_safe
 from .streaming import KeysetStream
 
 SIGNATORY_COLUMNS = (
@@ -31,9 +29,8 @@ ACTIVITY_COLUMNS = (
 
 
 def _line(values) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(spreadsheet_safe(v) for v in values)
-    return out.getvalue()
+    """One row: text safe from spreadsheet formulas (``csvsafe``), numbers as numbers."""
+    return csvsafe.line(values)
 
 
 def _iso(value) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import orm as so
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from . import streaming
+from . import csvsafe, streaming
 from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
@@ -61,9 +61,6 @@ OPTIONAL_COLUMNS = ("description", "evidence_url")
 REQUIRED_COLUMNS = tuple(c for c in FIELDS if c not in OPTIONAL_COLUMNS)
 IGNORED_COLUMNS = ("referral_link", "signatures_attributed")  # written by the export only
 TEXT_COLUMNS = ("title", "description", "evidence_url")
-
-# A cell starting with one of these is a formula to a spreadsheet app (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def latest_today() -> date:
@@ -279,19 +276,6 @@ def attributed_signatures(city_id: int) -> SignatureSummary:
 # --- CSV export ----------------------------------------------------------------------------------
 
 
-def spreadsheet_safe(value) -> str:
-    """A cell a spreadsheet app shows as text: formulas (=, +, -, @…) get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _unquote(text: str) -> str:
-    """Undo ``spreadsheet_safe`` on import, so an exported file imports back unchanged."""
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(_FORMULA_START):
-        return text[1:]
-    return text
-
-
 def give_referral_codes(city_id: int, filters: Filters | None = None) -> bool:
     """Give a referral code to every activity matching ``filters`` that has none (logged
     before they had one), a batch at a time; True if any changed. The caller commits."""
@@ -317,12 +301,9 @@ def export_stream(city_id: int, filters: Filters | None, referral_prefix: str
                           signatures_by_activity((a.id for a in activities), session),
                           header=False)
 
-    header = io.StringIO()
-    header.write("\ufeff")
-    csv.writer(header, lineterminator="\r\n").writerow(CSV_COLUMNS)
     return streaming.KeysetStream(
         activities_query(city_id, filters), (OutreachActivity.date, OutreachActivity.id),
-        lambda row: (row[0].date, row[0].id), lines, header=header.getvalue(),
+        lambda row: (row[0].date, row[0].id), lines, header="\ufeff" + csvsafe.lines([CSV_COLUMNS]),
         descending=True)
 
 
@@ -334,29 +315,24 @@ def export_csv(
 ) -> str:
     """The CSV text, starting with a byte order mark so spreadsheet apps read it as UTF-8
     (without either if not ``header``)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    if header:
-        out.write("\ufeff")
-        writer.writerow(CSV_COLUMNS)
+    rows = [CSV_COLUMNS] if header else []
     for a in activities:
-        writer.writerow(
-            spreadsheet_safe(cell)
-            for cell in (
-                a.date.isoformat(),
-                a.type.value,
-                a.title,
-                a.description or "",
-                a.language,
-                a.audience_reached,
-                a.mayors_engaged,
-                a.organisations_engaged,
-                a.evidence_url or "",
-                referral_link(a.referral_code) if a.referral_code else "",
-                signatures.get(a.id, 0),
-            )
-        )
-    return out.getvalue()
+        rows.append((
+            a.date.isoformat(),
+            a.type.value,
+            a.title,
+            a.description or "",
+            a.language,
+            a.audience_reached,
+            a.mayors_engaged,
+            a.organisations_engaged,
+            a.evidence_url or "",
+            referral_link(a.referral_code) if a.referral_code else "",
+            signatures.get(a.id, 0),
+        ))
+    # Text made safe from spreadsheet formulas (csvsafe), numbers as numbers.
+    text = csvsafe.lines(rows)
+    return "\ufeff" + text if header else text
 
 
 # --- CSV import ----------------------------------------------------------------------------------
@@ -500,7 +476,7 @@ def _check_row(number: int, header: list[str], cells: list[str], city) -> Import
             if column in ("type", "language"):
                 cell = cell.lower()
             elif column in TEXT_COLUMNS:
-                cell = _unquote(cell)
+                cell = csvsafe.restore(cell)  # undo what the export did
             values[column] = cell
     form = ActivityForm(formdata=MultiDict(values), city=city, meta={"csrf": False})
     if form.validate():

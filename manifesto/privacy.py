@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from . import signing, texts, transitions
-from .accounts import normalise_email
+from .accounts import is_invited, normalise_email, use_token
 from .emails import canonical_email
 from .extensions import db
 from .keyed import client_hash, keyed_hash  # noqa: F401 (used by callers)
@@ -34,6 +34,7 @@ from .models import (
     SignatureStatus,
     SignatureToken,
     User,
+    UserToken,
     utcnow,
 )
 
@@ -198,6 +199,21 @@ def record_consent(*, action: ConsentAction, method: ConsentMethod, language: st
         "signature_id": signature_id, "user_id": user_id, "action": action, "method": method,
         "notice_language": language, "notice_version": version, "at": at or utcnow(),
     })
+
+
+def choose_password_from_link(token: UserToken, password: str, language: str) -> bool:
+    """Set the password from a secret link (``accounts.use_token``); False if the link was used
+    meanwhile. A first password, from the invitation or from "Forgot your password?" alike,
+    is where the person agrees to the notice: its consent is recorded with it. The caller asked
+    for that consent (the form of a first password has the box)."""
+    first = is_invited(token.user)
+    if not use_token(token, password):
+        return False
+    if first:
+        record_consent(action=ConsentAction.GIVEN, method=ConsentMethod.PASSWORD_FORM,
+                       language=language, version=current_version(language),
+                       user_id=token.user.id)
+    return True
 
 
 def withdraw_signature(signature: Signature, method: ConsentMethod) -> bool:

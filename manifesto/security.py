@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,7 +41,12 @@ def load_user(user_id: str) -> User | None:
         g.db_down = True
         return None
     if user is None or not nonce or user.session_nonce != nonce:
-        return None  # the password was changed or the account deactivated since
+        # Logged out, the password changed or the account deactivated since: the cookie is
+        # anonymous, and emptied so that it is not renewed (a permanent session is re-sent on
+        # every answer) but deleted.
+        if session.get("_user_id") == user_id:
+            session.clear()
+        return None
     return user
 
 

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 
 from . import counts
 from .counts import COUNTED, MAYOR_KINDS, counted_rule
@@ -45,6 +46,7 @@ from .models import (
     TargetMetric,
     TargetScope,
 )
+from .pipeline import PUBLIC_STAGES
 
 
 class TargetStatus(enum.StrEnum):
@@ -238,6 +240,45 @@ def city_targets(city_id: int) -> list[Target]:
             .order_by(Target.deadline, Target.id)
         )
     )
+
+
+# --- which targets the public sees ------------------------------------------------------------
+#
+# A target is public once a coordinator publishes it, except a target set for an ambassador city
+# that is not (or no longer) public itself: a candidate's target would publish its candidacy.
+# The page /targets, the badges and the API all ask here.
+
+
+def public_condition() -> sa.ColumnElement[bool]:
+    """The SQL condition for a public target (on ``Target``)."""
+    city_is_public = sa.exists().where(
+        AmbassadorCity.id == Target.scope_ambassador_city_id,
+        AmbassadorCity.stage.in_(PUBLIC_STAGES),
+    )
+    return sa.and_(
+        Target.published.is_(True),
+        sa.or_(Target.scope != TargetScope.AMBASSADOR_CITY, city_is_public),
+    )
+
+
+def public_targets() -> list[Target]:
+    """The public targets, nearest deadline first, with their city loaded."""
+    return list(db.session.scalars(
+        sa.select(Target)
+        .where(public_condition())
+        .options(so.selectinload(Target.scope_ambassador_city))
+        .order_by(Target.deadline, Target.id)
+    ))
+
+
+def is_public(target: Target | None) -> bool:
+    """The same rule as ``public_condition``, for one target already loaded."""
+    if target is None or not target.published:
+        return False
+    if target.scope != TargetScope.AMBASSADOR_CITY:
+        return True
+    city = target.scope_ambassador_city
+    return city is not None and city.stage in PUBLIC_STAGES
 
 
 # --- history, pace and projection ------------------------------------------------------------

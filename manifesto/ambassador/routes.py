@@ -75,7 +75,7 @@ def home():
     badges = [(absolute_url("public.badge"), _("Inclusive Smart Cities Manifesto"))] + [
         (absolute_url("public.target_badge", target_id=target.id),
          target.title_in(current_language()))
-        for target, _progress in city_targets if target.published
+        for target, _progress in city_targets if targets.is_public(target)
     ]
     return render_template(
         "ambassador/home.html",

@@ -7,14 +7,6 @@ are left to the reader (ISO codes and the domain's code values are given instead
 
 from flask import Blueprint
 
-from . import sessions
-
 bp = Blueprint("api", __name__)
-
-
-@bp.record_once
-def _without_sessions(state) -> None:
-    sessions.init_app(state.app)
-
 
 from . import routes  # noqa: E402,F401

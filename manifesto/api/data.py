@@ -232,22 +232,12 @@ def _titles(target: Target, languages: tuple[str, ...]) -> dict[str, str]:
 def published_targets(languages: tuple[str, ...], today: date) -> list[dict]:
     """Published targets, nearest deadline first, with their progress and projection.
 
-    A target set for a city that is not (or no longer) public — a candidate — is left out:
-    publishing the target must not publish the city's candidacy.
+    Which targets are public is ``targets.public_targets``'s rule (a candidate city's target is
+    left out: publishing the target must not publish the city's candidacy), as on the site.
     """
-    rows = db.session.scalars(
-        sa.select(Target)
-        .where(Target.published.is_(True))
-        .options(so.selectinload(Target.scope_ambassador_city))
-        .order_by(Target.deadline, Target.id)
-    ).all()
     result = []
-    for target in rows:
+    for target in targets.public_targets():
         city: AmbassadorCity | None = target.scope_ambassador_city
-        if target.scope == TargetScope.AMBASSADOR_CITY and (
-            city is None or city.stage not in pipeline.PUBLIC_STAGES
-        ):
-            continue
         progress = targets.progress(target, today)
         projection = targets.forecast(target.value, targets.target_history(target), today,
                                       target.start_date)

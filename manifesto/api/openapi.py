@@ -251,8 +251,9 @@ def _json_ok(description: str, schema: str) -> dict:
 def _csv_ok(description: str, columns: str) -> dict:
     return {
         "description": f"{description}. UTF-8 with a byte order mark, comma-separated, a "
-                       f"header row; text cells that a spreadsheet would take for a formula "
-                       f"start with an apostrophe. Columns: {columns}.",
+                       f"header row; text cells in double quotes, numbers bare; wherever a "
+                       f"spreadsheet splitting on a comma, a semicolon or a tab would find a "
+                       f"formula (=, +, -, @), an apostrophe comes first. Columns: {columns}.",
         "headers": {**HEADERS, "Content-Disposition": {
             "description": "attachment; filename=…", "schema": {"type": "string"}}},
         "content": {"text/csv": {"schema": {"type": "string"}}},

@@ -7,8 +7,6 @@ read-only and uses no cookies), a short public cache, and one error shape.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 
@@ -16,15 +14,15 @@ from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from .. import csvsafe
 from .. import targets as target_rules
 from ..extensions import db
 from ..models import SignatoryKind, Theme
-from ..outreach import spreadsheet_safe
+from ..sessions import is_api
 from ..urls import absolute_url, site_url
 from . import bp, data, params
 from .openapi import document
 from .params import ApiError
-from .sessions import is_api
 
 CACHE_PUBLIC = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -46,20 +44,9 @@ def _json(payload, status: int = 200):
     return current_app.response_class(body, status=status, content_type=JSON_TYPE)
 
 
-def _cell(value) -> str:
-    """Numbers as they are; text made safe from spreadsheet formulas (CSV injection)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return spreadsheet_safe(value)
-
-
 def _csv_lines(rows: Iterable[Iterable]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([_cell(value) for value in row] for row in rows)
-    return out.getvalue()
+    """Numbers as they are; text made safe from spreadsheet formulas (``csvsafe``)."""
+    return csvsafe.lines(rows)
 
 
 def _csv(filename: str, header: Iterable[str], rows: Iterable[Iterable]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import Response, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -14,7 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import accounts, privacy
 from ..extensions import db
 from ..i18n import LANGUAGE_NAMES, current_language
-from ..models import ConsentAction, ConsentMethod, User, UserTokenPurpose
+from ..models import User
 from . import bp
 from .forms import (
     AcceptInvitationForm,
@@ -63,7 +63,13 @@ def _wait_message(seconds: int) -> str:
 
 
 def _start_session(user: User) -> None:
-    """Log in for this browser; the session ends after SESSION_IDLE_MINUTES without a visit."""
+    """Log in for this browser; the session ends after SESSION_IDLE_MINUTES without a visit.
+
+    The session starts empty: nothing a visitor had before (or an attacker planted: session
+    fixation) carries over, and the CSRF secret is a new one, so a form token seen before the
+    login is worth nothing after it."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's token for this request, made from the old secret
     login_user(user)
     session.permanent = True
 
@@ -103,6 +109,11 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        # Every copy of the session cookie ends, not only this browser's: one taken before
+        # the logout would otherwise keep working, and renew itself, for as long as it is used.
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
+        session.clear()
         logout_user()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.home"))
@@ -213,18 +224,15 @@ def set_password(token: str):
     if problem is not None:
         return _link_problem(problem)
     user = found.user
-    invitation = found.purpose == UserTokenPurpose.INVITE
-    form = AcceptInvitationForm() if invitation else SetPasswordForm()
+    # A first password, whichever link it comes from (an invitation, or "Forgot your
+    # password?" before the invitation was used), asks for consent to the privacy notice.
+    first_password = accounts.is_invited(user)
+    form = AcceptInvitationForm() if first_password else SetPasswordForm()
     form.password_owner = user
     if form.validate_on_submit():
-        if not accounts.use_token(found, form.password.data):
+        if not privacy.choose_password_from_link(found, form.password.data, current_language()):
             db.session.rollback()
             return _link_problem(accounts.LinkProblem.USED)
-        if invitation:
-            language = current_language()
-            privacy.record_consent(action=ConsentAction.GIVEN, method=ConsentMethod.PASSWORD_FORM,
-                                   language=language, version=privacy.current_version(language),
-                                   user_id=user.id)
         db.session.commit()
         _start_session(user)
         with force_locale(user.locale):
@@ -235,6 +243,6 @@ def set_password(token: str):
         "auth/set_password.html",
         form=form,
         user=user,
-        invitation=invitation,
+        invitation=first_password,
         min_password_length=accounts.MIN_PASSWORD_LENGTH,
     ), (400 if form.errors else 200)

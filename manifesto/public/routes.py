@@ -221,12 +221,6 @@ def best_practices():
     )
 
 
-def _published_targets() -> list[Target]:
-    return list(db.session.scalars(
-        sa.select(Target).where(Target.published.is_(True)).order_by(Target.deadline, Target.id)
-    ))
-
-
 def _with_progress(target: Target, today):
     series = targets.target_history(target)
     return (target, targets.progress(target, today),
@@ -238,7 +232,7 @@ def targets_page():
     today = targets.today_utc()
     return render_template(
         "public/targets.html",
-        rows=[_with_progress(t, today) for t in _published_targets()],
+        rows=[_with_progress(t, today) for t in targets.public_targets()],
         pace_days=targets.PACE_DAYS,
     )
 
@@ -266,6 +260,6 @@ def badge():
 @bp.get("/targets/<int:target_id>/badge.svg")
 def target_badge(target_id: int):
     target = db.session.get(Target, target_id)
-    if target is None or not target.published:
-        abort(404)
+    if not targets.is_public(target):
+        abort(404)  # unpublished, or set for a city that is not public (a candidate)
     return _badge(counts=None, target=target, progress=targets.progress(target))
