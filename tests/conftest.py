@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -19,6 +20,36 @@ ON_POSTGRES = POSTGRES_URL.startswith(("postgres", "postgresql"))
 
 def database_url(tmp_path) -> str:
     return POSTGRES_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@contextlib.contextmanager
+def database_of_its_own(folder, suffix: str):
+    """For a server the tests start: a SQLite file in ``folder``; or, when the suite runs on
+    PostgreSQL (``DATABASE_URL``), a database ``<name>_<suffix>`` next to the suite's, created
+    here and dropped afterwards. Yields its URL."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{folder / f'{suffix}.sqlite3'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from config import normalise_database_url
+
+    url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"{url.database}_{suffix}"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+
+    def run(sql: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql)
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _drop_everything() -> None:

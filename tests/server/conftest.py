@@ -106,29 +106,10 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server_database(tmp_path_factory):
-    from tests.conftest import ON_POSTGRES, POSTGRES_URL
+    from tests.conftest import database_of_its_own
 
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('server-db') / 'server.sqlite3'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from config import normalise_database_url
-
-    url = make_url(normalise_database_url(POSTGRES_URL))
-    name = f"{url.database}_server"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-
-    def run(sql: str) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql)
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_of_its_own(tmp_path_factory.mktemp("server-db"), "server") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
