@@ -103,11 +103,6 @@ def manage_link_signature(raw: str) -> Signature | None:
     return token.signature
 
 
-# --- status changes --------------------------------------------------------------------------
-
-_refresh_public = transitions.refresh_public  # (the name the tests' factories use)
-
-
 def duplicate_key(kind: SignatoryKind, country: str, name_folded: str,
                   email_canonical: str | None) -> str | None:
     """What the duplicate rule compares, hashed into one short column that a unique index can

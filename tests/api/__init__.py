@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from manifesto import signing
+from manifesto import signing, transitions
 from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import (
@@ -91,7 +91,7 @@ def error_parameter(response) -> str | None:
 def signature(kind=ORG, status=CONFIRMED, country="FR", language="en", *, listed=True,
               flagged=False, name=None, themes=(), organisation_type=None, created=None):
     """A signature whose place on the public list is decided by the signing code's own rule
-    (``signing._refresh_public``), not set by hand: what the list shows is what it would."""
+    (``transitions.refresh_public``), not set by hand: what the list shows is what it would."""
     made = factories.signature(kind=kind, status=status, country=country, language=language)
     who = made.signatory
     who.listed_publicly = listed
@@ -110,7 +110,7 @@ def signature(kind=ORG, status=CONFIRMED, country="FR", language="en", *, listed
             made.confirmed_at = created
         if status == VERIFIED:
             made.verified_at = created
-    signing._refresh_public(made)
+    transitions.refresh_public(made)
     db.session.commit()
     return made
 
