@@ -19,7 +19,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse
 
 from .extensions import limiter
-from .keyed import client_hash
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +54,9 @@ def _over_limit(setting: str, *keys: str) -> bool:
         return False
 
 
-def sign_flags(honeypot: str | None, started: str | None, email: str) -> list[str]:
-    """Reasons to hold a new signature for review; empty when nothing looks wrong."""
+def sign_flags(honeypot: str | None, started: str | None, email: str, client: str) -> list[str]:
+    """Reasons to hold a new signature for review; empty when nothing looks wrong. ``client``
+    is the requesting address's keyed hash (``keyed.client_hash``)."""
     reasons = []
     if honeypot:
         reasons.append("honeypot")
@@ -65,7 +65,7 @@ def sign_flags(honeypot: str | None, started: str | None, email: str) -> list[st
         reasons.append("no_timestamp")
     elif elapsed < current_app.config["SIGN_MIN_SECONDS"]:
         reasons.append("too_fast")
-    if _over_limit("SIGN_RATE_LIMIT_PER_IP", client_hash()):
+    if _over_limit("SIGN_RATE_LIMIT_PER_IP", client):
         reasons.append("ip_rate")
     domain = email.rpartition("@")[2].lower()
     if domain not in current_app.config["SIGN_RATE_LIMIT_EXEMPT_DOMAINS"] and _over_limit(
@@ -75,6 +75,7 @@ def sign_flags(honeypot: str | None, started: str | None, email: str) -> list[st
     return reasons
 
 
-def resend_allowed() -> bool:
-    """New-link requests per address of origin; beyond the limit they quietly do nothing."""
-    return not _over_limit("RESEND_RATE_LIMIT_PER_IP", client_hash())
+def resend_allowed(client: str) -> bool:
+    """New-link requests per address of origin (``client``, its keyed hash); beyond the limit
+    they quietly do nothing."""
+    return not _over_limit("RESEND_RATE_LIMIT_PER_IP", client)

@@ -28,7 +28,7 @@ from zxcvbn.matching import RANKED_DICTIONARIES
 
 from . import outbox, throttle
 from .extensions import db
-from .keyed import client_hash, keyed_hash, with_client_hash
+from .keyed import keyed_hash
 from .models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
 from .passwords import hash_password, needs_rehash, verify_password
 from .urls import absolute_url
@@ -307,51 +307,48 @@ def spend_password_time(password: str) -> None:
     verify_password(_DUMMY_HASHES[key], password)
 
 
-def _client() -> str:
-    return client_hash()
-
-
 def _account_key(email: str) -> str:
     """Limits count an address's attempts under a keyed hash of it, not the address."""
     return keyed_hash(normalise_email(email)[:254], "account")
 
 
-def _account_client_key(email: str) -> str:
-    """The account and the client address together, as one keyed hash."""
-    return with_client_hash(normalise_email(email)[:254], "account client")
+def _account_client_key(email: str, client: str) -> str:
+    """The account and the client together, as one keyed hash."""
+    return keyed_hash(f"{normalise_email(email)[:254]}\n{client}", "account client")
 
 
-def _login_limits(email: str) -> list[tuple[str, str]]:
+def _login_limits(email: str, client: str) -> list[tuple[str, str]]:
     """In the order they are counted: a client's own limits first, so that what it is refused
     does not count against the account for everyone else."""
     return [
-        ("LOGIN_RATE_LIMIT_PER_IP", _client()),
-        ("LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", _account_client_key(email)),
+        ("LOGIN_RATE_LIMIT_PER_IP", client),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", _account_client_key(email, client)),
         ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _account_key(email)),
     ]
 
 
-def claim_login_attempt(email: str) -> int:
-    """Count this attempt to log in as ``email`` *before* its password is checked.
+def claim_login_attempt(email: str, client: str) -> int:
+    """Count this attempt to log in as ``email``, from ``client`` (``keyed.client_hash`` of
+    the requesting address), *before* its password is checked.
 
     Returns 0 when the password may be checked now, else the seconds to wait: the attempt is
     refused without a check. Counted and committed at once in the database, so that however
     many attempts arrive together, from however many workers, no more than the limit are
     checked. A success takes its attempt back (``forget_login_attempts``).
     """
-    return throttle.claim(_login_limits(email))
+    return throttle.claim(_login_limits(email, client))
 
 
-def forget_login_attempts(email: str) -> None:
+def forget_login_attempts(email: str, client: str) -> None:
     """After a success: the account and client's count starts afresh, and the attempt is taken
     back from the wider counts (they count failures). In the caller's transaction."""
-    per_ip, per_account_and_ip, per_account = _login_limits(email)
+    per_ip, per_account_and_ip, per_account = _login_limits(email, client)
     throttle.forget(*per_account_and_ip)
     throttle.refund(*per_account)
     throttle.refund(*per_ip)
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, client: str) -> User | None:
     """The active user with this address and password, or None.
 
     The caller has counted the attempt (``claim_login_attempt``); a success takes it back.
@@ -366,14 +363,14 @@ def authenticate(email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    forget_login_attempts(email)
+    forget_login_attempts(email, client)
     return user
 
 
-def check_current_password(user: User, password: str) -> bool:
+def check_current_password(user: User, password: str, client: str) -> bool:
     """For changing a password; the caller has counted the attempt like a login's."""
     if verify_password(user.password_hash, password):
-        forget_login_attempts(user.email)
+        forget_login_attempts(user.email, client)
         return True
     return False
 
@@ -381,20 +378,20 @@ def check_current_password(user: User, password: str) -> bool:
 # --- Password reset ---------------------------------------------------------------------------
 
 
-def _reset_allowed(email: str) -> bool:
+def _reset_allowed(email: str, client: str) -> bool:
     """Counted first, in the database: of simultaneous requests, only the limit's worth pass."""
     return not throttle.claim([
-        ("RESET_RATE_LIMIT_PER_IP", _client()),
+        ("RESET_RATE_LIMIT_PER_IP", client),
         ("RESET_RATE_LIMIT_PER_ADDRESS", _account_key(email)),
     ])
 
 
-def request_reset(email: str) -> None:
+def request_reset(email: str, client: str) -> None:
     """Queue a reset link if an active account has this address; otherwise do nothing.
 
     The caller gives the same answer either way. Beyond the limits, nothing is sent.
     """
-    if not _reset_allowed(email):
+    if not _reset_allowed(email, client):
         return
     user = user_by_email(email)
     if user is None or not user.active:

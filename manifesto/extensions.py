@@ -33,9 +33,9 @@ login_manager = LoginManager()
 
 
 def _client_address() -> str:
-    from .keyed import client_hash  # the limiter's storage never sees an address
+    from .security import requesting_client  # the limiter's storage never sees an address
 
-    return client_hash()
+    return requesting_client()
 
 
 # No limit applies by itself: routes ask it (``abuse.py``), and flag rather than refuse.

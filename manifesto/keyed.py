@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from flask import current_app, request
+from flask import current_app
 
 
 @lru_cache(maxsize=16)
@@ -22,12 +22,9 @@ def keyed_hash(value: str, purpose: str) -> str:
     return hmac.new(_key(secret, purpose), value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-def client_hash() -> str:
-    """The requesting address as a keyed hash: what rate limits and abuse review use."""
-    return keyed_hash(request.remote_addr or "unknown", "address")
+def client_hash(address: str | None) -> str:
+    """A client's network address as a keyed hash: what rate limits and abuse review use.
 
-
-def with_client_hash(value: str, purpose: str) -> str:
-    """``value`` and the requesting address together, as one keyed hash (a limit per account
-    and address of origin)."""
-    return keyed_hash(f"{value}\n{request.remote_addr or 'unknown'}", purpose)
+    The web layer passes ``request.remote_addr`` (``security.requesting_client``); nothing
+    below it reads the request."""
+    return keyed_hash(address or "unknown", "address")

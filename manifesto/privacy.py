@@ -21,7 +21,7 @@ from . import signing, texts, transitions
 from .accounts import is_invited, normalise_email, use_token
 from .emails import canonical_email
 from .extensions import db
-from .keyed import client_hash, keyed_hash  # noqa: F401 (used by callers)
+from .keyed import keyed_hash
 from .models import (
     AuditEvent,
     ConsentAction,

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db, login_manager
+from .keyed import client_hash
 from .models import Role, User
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -24,6 +25,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def requesting_client() -> str:
+    """The requesting address as a keyed hash, for the rules that count clients (sign flags,
+    login and reset limits): the one place that reads ``request.remote_addr`` for them."""
+    return client_hash(request.remote_addr)
 
 
 @login_manager.user_loader

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import audit, privacy
+from manifesto import audit, keyed, privacy
 from manifesto.counts import (
     counter_drift,
     history_drift,
@@ -145,7 +145,7 @@ def test_addresses_are_kept_only_as_keyed_hashes(client):
     sign(client, **ORGANISATION)
     signature = only_signature()
     with client.application.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-        assert signature.ip_hash == privacy.client_hash()
+        assert signature.ip_hash == keyed.client_hash("127.0.0.1")
     assert "127.0.0.1" not in signature.ip_hash and len(signature.ip_hash) == 32
     storage = limiter.limiter.storage
     keys = " ".join(map(str, getattr(storage, "storage", {}).keys()))

@@ -15,6 +15,7 @@ from .. import accounts, privacy
 from ..extensions import db
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..models import User
+from ..security import requesting_client
 from . import bp
 from .forms import (
     AcceptInvitationForm,
@@ -82,7 +83,7 @@ def login():
     if form.validate_on_submit():
         # Counted (and committed) before the password is checked: a burst gets no more checks
         # than the limits allow.
-        wait = accounts.claim_login_attempt(form.email.data)
+        wait = accounts.claim_login_attempt(form.email.data, requesting_client())
         if wait:
             # Not checked, whoever it is, but it takes as long as a check.
             accounts.spend_password_time(form.password.data)
@@ -92,7 +93,7 @@ def login():
             )
             response.headers["Retry-After"] = str(wait)
             return response
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data, requesting_client())
         if user is not None:
             db.session.commit()
             _start_session(user)
@@ -167,12 +168,13 @@ def account_password():
     valid = form.validate_on_submit()
     status = 400
     if form.current_password.data and not form.current_password.errors:
-        wait = accounts.claim_login_attempt(user.email)
+        wait = accounts.claim_login_attempt(user.email, requesting_client())
         if wait:
             accounts.spend_password_time(form.current_password.data)
             form.current_password.errors.append(_wait_message(wait))
             valid, status = False, 429
-        elif not accounts.check_current_password(user, form.current_password.data):
+        elif not accounts.check_current_password(user, form.current_password.data,
+                                                 requesting_client()):
             form.current_password.errors.append(_("This is not your current password."))
             valid = False
     if not valid:
@@ -192,7 +194,7 @@ def account_password():
 def reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.request_reset(form.email.data)
+        accounts.request_reset(form.email.data, requesting_client())
         db.session.commit()
         session["reset_sent_to"] = form.email.data
         return redirect(url_for("auth.reset_sent"), code=303)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import abuse, privacy, signing, texts
 from ..extensions import db
 from ..i18n import current_language
+from ..security import requesting_client
 from ..models import (
     AmbassadorCity,
     ConsentMethod,
@@ -157,6 +158,7 @@ def sign():
         if not _SUBMISSION_KEY.fullmatch(key):  # not one the form carried: a fresh one
             key = secrets.token_urlsafe(24)
         referral_city_id, referral_activity_id = _referral(form.ref.data)
+        client = requesting_client()
         req = signing.SignRequest(
             kind=SignatoryKind(form.kind.data),
             country=form.country.data,
@@ -166,7 +168,7 @@ def sign():
             language=current_language(),
             version=version,
             privacy_notice_version=privacy.current_version(current_language()),
-            ip_hash=privacy.client_hash(),
+            ip_hash=client,
             submission_key=key,
             organisation_name=form.organisation_name.data or None,
             organisation_type=OrganisationType(form.organisation_type.data)
@@ -181,7 +183,7 @@ def sign():
             themes=form.themes.data or [],
             listed_publicly=bool(form.listed_publicly.data),
             flag_reasons=abuse.sign_flags(
-                form.homepage.data, form.started.data, form.contact_email.data
+                form.homepage.data, form.started.data, form.contact_email.data, client
             ),
             ambassador_city_id=referral_city_id,
             outreach_activity_id=referral_activity_id,
@@ -220,7 +222,7 @@ def sent():
 def resend():
     form = ResendForm()
     if form.validate_on_submit():
-        if abuse.resend_allowed():
+        if abuse.resend_allowed(requesting_client()):
             signing.resend_confirmations(form.email.data, current_language())
             db.session.commit()
         # The same answer whether or not the address signed: nothing to enumerate.
