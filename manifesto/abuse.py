@@ -1,7 +1,7 @@
 """Signs of automated or abusive signing, without captchas.
 
 Nothing here refuses a request: each check returns a reason to *flag* the signature for a
-coordinator, so a bot learns nothing from the response. Rate limits use Flask-Limiter's
+coordinator, so a bot learns nothing from the response. Rate limits use ``ratelimit``'s
 storage (in memory by default; ``RATELIMIT_STORAGE_URI=redis://…`` shares it between workers),
 keyed by a keyed hash of the address, never the address itself. A flagged signature gets no
 e-mail until a coordinator clears it (``signing``). What must hold across workers whatever the
@@ -11,16 +11,12 @@ database instead: ``notify.within_cap`` and ``throttle``.
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from limits import parse
 
-from .extensions import limiter
-
-log = logging.getLogger(__name__)
+from . import ratelimit
 
 
 def _serializer() -> URLSafeSerializer:
@@ -43,17 +39,6 @@ def seconds_since_start(stamp: str | None) -> float | None:
     return time.time() - started
 
 
-def _over_limit(setting: str, *keys: str) -> bool:
-    limit = current_app.config.get(setting)
-    if not limit:
-        return False
-    try:
-        return not limiter.limiter.hit(parse(limit), setting, *keys)
-    except Exception:  # the shared storage is down: sign anyway, unflagged, and say so
-        log.warning("rate limit storage unavailable; %s not checked", setting)
-        return False
-
-
 def sign_flags(honeypot: str | None, started: str | None, email: str, client: str) -> list[str]:
     """Reasons to hold a new signature for review; empty when nothing looks wrong. ``client``
     is the requesting address's keyed hash (``keyed.client_hash``)."""
@@ -65,10 +50,10 @@ def sign_flags(honeypot: str | None, started: str | None, email: str, client: st
         reasons.append("no_timestamp")
     elif elapsed < current_app.config["SIGN_MIN_SECONDS"]:
         reasons.append("too_fast")
-    if _over_limit("SIGN_RATE_LIMIT_PER_IP", client):
+    if ratelimit.over_limit("SIGN_RATE_LIMIT_PER_IP", client):
         reasons.append("ip_rate")
     domain = email.rpartition("@")[2].lower()
-    if domain not in current_app.config["SIGN_RATE_LIMIT_EXEMPT_DOMAINS"] and _over_limit(
+    if domain not in current_app.config["SIGN_RATE_LIMIT_EXEMPT_DOMAINS"] and ratelimit.over_limit(
         "SIGN_RATE_LIMIT_PER_DOMAIN", domain
     ):
         reasons.append("domain_rate")
@@ -78,4 +63,4 @@ def sign_flags(honeypot: str | None, started: str | None, email: str, client: st
 def resend_allowed(client: str) -> bool:
     """New-link requests per address of origin (``client``, its keyed hash); beyond the limit
     they quietly do nothing."""
-    return not _over_limit("RESEND_RATE_LIMIT_PER_IP", client)
+    return not ratelimit.over_limit("RESEND_RATE_LIMIT_PER_IP", client)

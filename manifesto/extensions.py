@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,12 +30,3 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
-
-def _client_address() -> str:
-    from .security import requesting_client  # the limiter's storage never sees an address
-
-    return requesting_client()
-
-
-# No limit applies by itself: routes ask it (``abuse.py``), and flag rather than refuse.
-limiter = Limiter(key_func=_client_address, default_limits=[])

@@ -6,12 +6,12 @@ only an attempt whose count is within the limit goes on to the slow part (checki
 sending an e-mail). However many requests arrive at once, no more than the limit get through:
 each sees a different count.
 
-Limits are written as Flask-Limiter's settings are ("5 per 15 minutes", parsed by ``limits``)
+Limits are written as the other settings are ("5 per 15 minutes", parsed by ``limits``)
 and counted in a fixed window that starts at a key's first attempt. Keys are keyed hashes
 (``keyed.keyed_hash``), never an address.
 
-Why not Flask-Limiter's own storage: its default (``memory://``) is per process, so with
-several workers each keeps its own count; the shared storages it offers need a Redis,
+Why not ``ratelimit``'s storage: its default (``memory://``) is per process, so with
+several workers each keeps its own count; the shared storages ``limits`` offers need a Redis,
 Memcached or MongoDB server, which the app must run without. The database is already shared.
 """
 
