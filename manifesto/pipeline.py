@@ -34,7 +34,12 @@ PUBLIC_STAGES = (PipelineStage.AMBASSADOR, PipelineStage.ALUMNI)
 
 
 class MoveError(ValueError):
-    """A move the pipeline does not allow (the page says so; nothing changes)."""
+    """A move the pipeline does not allow; nothing changes. ``missing`` names the details the
+    next stage records that were not given (empty: the move itself is not allowed)."""
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
 
 
 def new_referral_code() -> str:
@@ -72,6 +77,10 @@ def name_taken(name: str, country: str, except_id: int | None = None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
+def _missing(**details) -> tuple[str, ...]:
+    return tuple(name for name, value in details.items() if not value)
+
+
 def move(
     city: AmbassadorCity,
     to_stage: PipelineStage,
@@ -90,13 +99,17 @@ def move(
         raise MoveError(f"{city.stage.value} -> {to_stage.value}")
     if to_stage == PipelineStage.INTERVIEWED:
         if not (interview_date and interviewer):
-            raise MoveError("an interview needs its date and interviewer")
+            raise MoveError("an interview needs its date and interviewer",
+                            _missing(interview_date=interview_date, interviewer=interviewer))
         city.interview_date = interview_date
         city.interviewer = interviewer
         city.interview_notes = interview_notes or None
     elif to_stage == PipelineStage.AMBASSADOR:
         if not (commitment_date and commitment_statement and languages and countries):
-            raise MoveError("a commitment needs its date, statement, languages and countries")
+            raise MoveError("a commitment needs its date, statement, languages and countries",
+                            _missing(commitment_date=commitment_date,
+                                     commitment_statement=commitment_statement,
+                                     languages=languages, countries=countries))
         city.commitment_date = commitment_date
         city.commitment_statement = commitment_statement
         city.languages = list(dict.fromkeys(languages))

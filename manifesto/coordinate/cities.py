@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.validators import InputRequired
 
 from .. import audit, pipeline
 from ..extensions import db
@@ -94,6 +95,18 @@ def city(city_id: int):
     return _render_city(db.get_or_404(AmbassadorCity, city_id))
 
 
+def _required_message(field) -> str:
+    """What the field itself says when it is left empty (its InputRequired's message): every
+    detail a move records is a required field of its form."""
+    return next(str(v.message) for v in field.validators if isinstance(v, InputRequired))
+
+
+def _moved_meanwhile(city: AmbassadorCity):
+    flash(_("This city was moved by someone else in the meantime; check its stage again."),
+          "error")
+    return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+
+
 @bp.post("/cities/<int:city_id>/move")
 @coordinator_required
 def move_city(city_id: int):
@@ -103,15 +116,19 @@ def move_city(city_id: int):
     if to_stage is None or form is None:
         abort(404)
     if request.form.get("from_stage") != city.stage.value:
-        # Someone else moved the city since this page was loaded.
-        flash(_("This city was moved by someone else in the meantime; check its stage again."),
-              "error")
-        return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+        return _moved_meanwhile(city)  # since this page was loaded
     if not form.validate():
         return _render_city(city, move_form=form, status=400)
-    details = {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+    details = {name: value for name, value in form.data.items() if name != "csrf_token"}
     from_stage = city.stage
-    pipeline.move(city, to_stage, current_user, **details)
+    try:
+        pipeline.move(city, to_stage, current_user, **details)
+    except pipeline.MoveError as refused:
+        if not refused.missing:  # the stage allows no such move: it changed since it was read
+            return _moved_meanwhile(city)
+        for name in refused.missing:  # a value the form let through, such as spaces only
+            form[name].errors.append(_required_message(form[name]))
+        return _render_city(city, move_form=form, status=400)
     audit.record(current_user, audit.MOVE_CITY, city=city.id, stage_from=from_stage.value,
                  stage_to=to_stage.value)
     db.session.commit()
