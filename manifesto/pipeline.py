@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from . import transitions
 from .extensions import db
 from .models import (
     AmbassadorCity,
@@ -40,6 +41,10 @@ class MoveError(ValueError):
     def __init__(self, message: str, missing: tuple[str, ...] = ()):
         super().__init__(message)
         self.missing = missing
+
+
+class StageChanged(MoveError):
+    """The city is no longer at the stage the move starts from: someone moved it meanwhile."""
 
 
 def new_referral_code() -> str:
@@ -94,31 +99,36 @@ def move(
     languages: list[str] | None = None,
     countries: list[str] | None = None,
 ) -> PipelineEvent:
-    """Move ``city`` one stage on, with what that stage records; logged with who and when."""
-    if NEXT_STAGE.get(city.stage) != to_stage:
-        raise MoveError(f"{city.stage.value} -> {to_stage.value}")
+    """Move ``city`` one stage on, with what that stage records; logged with who and when.
+
+    A compare-and-set on the stage the caller read (``city.stage``): of simultaneous moves of
+    the same city one is made, the others raise ``StageChanged`` and change nothing."""
+    seen = city.stage
+    if NEXT_STAGE.get(seen) != to_stage:
+        raise MoveError(f"{seen.value} -> {to_stage.value}")
+    recorded: dict = {}
     if to_stage == PipelineStage.INTERVIEWED:
         if not (interview_date and interviewer):
             raise MoveError("an interview needs its date and interviewer",
                             _missing(interview_date=interview_date, interviewer=interviewer))
-        city.interview_date = interview_date
-        city.interviewer = interviewer
-        city.interview_notes = interview_notes or None
+        recorded = {"interview_date": interview_date, "interviewer": interviewer,
+                    "interview_notes": interview_notes or None}
     elif to_stage == PipelineStage.AMBASSADOR:
         if not (commitment_date and commitment_statement and languages and countries):
             raise MoveError("a commitment needs its date, statement, languages and countries",
                             _missing(commitment_date=commitment_date,
                                      commitment_statement=commitment_statement,
                                      languages=languages, countries=countries))
-        city.commitment_date = commitment_date
-        city.commitment_statement = commitment_statement
-        city.languages = list(dict.fromkeys(languages))
-        city.countries = list(dict.fromkeys(countries))
+        recorded = {"commitment_date": commitment_date,
+                    "commitment_statement": commitment_statement,
+                    "languages": list(dict.fromkeys(languages)),
+                    "countries": list(dict.fromkeys(countries))}
+    if not transitions.compare_and_set(city, {"stage": seen}, stage=to_stage, **recorded):
+        raise StageChanged(f"{city.name} is no longer at {seen.value}")
     event = PipelineEvent(
-        ambassador_city_id=city.id, from_stage=city.stage, to_stage=to_stage, by_user_id=by.id,
+        ambassador_city_id=city.id, from_stage=seen, to_stage=to_stage, by_user_id=by.id,
         at=utcnow(),
     )
-    city.stage = to_stage
     db.session.add(event)
     return event
 
