@@ -68,6 +68,12 @@ def user_by_email(address: str) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
 
 
+def city_team(city_id: int) -> list[User]:
+    """The accounts of an ambassador city's team, by name (deactivated ones too)."""
+    return list(db.session.scalars(
+        sa.select(User).where(User.ambassador_city_id == city_id).order_by(User.name)))
+
+
 def home_url(user: User) -> str:
     """Where the user lands after logging in, in their own language."""
     if user.role == Role.COORDINATOR:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 
@@ -406,3 +407,92 @@ def forecast(value: int, series: list[tuple[date, int]], today: date,
     if pace <= 0:
         return Forecast(pace, None, None)
     return Forecast(pace, None, today + timedelta(days=math.ceil((value - current) / pace)))
+
+
+# --- setting targets ----------------------------------------------------------------------------
+#
+# Coordinators set targets of any metric and scope (coordinate/targets.py) and a city's own
+# (coordinate/cities.py). The routes turn their forms into ``TargetValues`` and present what
+# these functions answer; the rules are here.
+
+
+@dataclass(frozen=True)
+class TargetValues:
+    """What a coordinator sets on a target. ``country`` is kept only for scope COUNTRY and
+    ``city_id`` only for AMBASSADOR_CITY: a target is counted in one place only."""
+
+    metric: TargetMetric
+    value: int
+    start_date: date
+    deadline: date
+    scope: TargetScope = TargetScope.ALL
+    country: str | None = None
+    city_id: int | None = None
+    titles: dict[str, str] = field(default_factory=dict)  # language -> title
+    published: bool = False
+
+
+class Change(enum.StrEnum):
+    """What a request to publish, unpublish or delete a target came to."""
+
+    MADE = "made"
+    NEEDS_TITLES = "needs_titles"  # not published: it has no title in some language
+
+
+def missing_titles(titles: dict[str, str], languages: Iterable[str]) -> list[str]:
+    """The languages with no title. A target is published only with a title in every
+    language: the public pages, the badges and the API show it in each of them."""
+    return [lang for lang in languages if not titles.get(lang)]
+
+
+def _fill(target: Target, values: TargetValues, languages: Iterable[str]) -> Target:
+    if values.published and missing_titles(values.titles, languages):
+        raise ValueError("a target is published only with a title in every language")
+    target.metric = values.metric
+    target.scope = values.scope
+    target.scope_country = values.country if values.scope == TargetScope.COUNTRY else None
+    target.scope_ambassador_city_id = (
+        values.city_id if values.scope == TargetScope.AMBASSADOR_CITY else None)
+    target.value = values.value
+    target.start_date = values.start_date
+    target.deadline = values.deadline
+    target.titles = dict(values.titles)
+    target.published = values.published
+    return target
+
+
+def create(values: TargetValues, *, languages: Iterable[str]) -> Target:
+    """A new target (published at once if ``values`` say so and it has every title)."""
+    target = _fill(Target(), values, languages)
+    db.session.add(target)
+    db.session.flush()
+    return target
+
+
+def update(target: Target, values: TargetValues, *, languages: Iterable[str]) -> None:
+    """Set everything a coordinator edits, published or not, on ``target``."""
+    _fill(target, values, languages)
+
+
+def publish(target: Target, *, languages: Iterable[str]) -> Change:
+    """Publish ``target``, if it has a title in every language of ``languages``."""
+    if missing_titles(target.titles, languages):
+        return Change.NEEDS_TITLES
+    target.published = True
+    return Change.MADE
+
+
+def unpublish(target: Target) -> Change:
+    target.published = False
+    return Change.MADE
+
+
+def delete(target: Target) -> Change:
+    db.session.delete(target)
+    return Change.MADE
+
+
+def for_coordinators() -> list[Target]:
+    """Every target, the published ones first, then by deadline."""
+    return list(db.session.scalars(
+        sa.select(Target).order_by(Target.published.desc(), Target.deadline, Target.id)))

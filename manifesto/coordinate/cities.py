@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.validators import InputRequired
 
-from .. import audit, pipeline
+from .. import accounts, audit, pipeline, targets
 from ..extensions import db
 from ..i18n import country_choices, current_language, language_name
-from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope, User
+from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope
 from ..security import coordinator_required
 from ..urls import absolute_url
 from . import bp
@@ -64,17 +63,6 @@ def cities():
 
 
 def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status: int = 200):
-    targets = db.session.scalars(
-        sa.select(Target)
-        .where(
-            Target.scope == TargetScope.AMBASSADOR_CITY,
-            Target.scope_ambassador_city_id == city.id,
-        )
-        .order_by(Target.deadline, Target.id)
-    ).all()
-    users = db.session.scalars(
-        sa.select(User).where(User.ambassador_city_id == city.id).order_by(User.name)
-    ).all()
     return render_template(
         "coordinate/city.html",
         city=city,
@@ -82,8 +70,8 @@ def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status:
         next_stage=pipeline.NEXT_STAGE.get(city.stage),
         move_form=move_form if move_form is not None else _move_form(city),
         target_form=target_form if target_form is not None else CityTargetForm(formdata=None),
-        targets=targets,
-        users=users,
+        targets=targets.city_targets(city.id),
+        users=accounts.city_team(city.id),
         totals=pipeline.activity_totals([city.id]).get(city.id, pipeline.ActivityTotals()),
         referral_link=absolute_url("sign.sign", ref=city.referral_code),
     ), status
@@ -143,18 +131,14 @@ def add_city_target(city_id: int):
     form = CityTargetForm()
     if not form.validate_on_submit():
         return _render_city(city, target_form=form, status=400)
-    target = Target(
+    target = targets.create(targets.TargetValues(
         metric=TargetMetric(form.metric.data),
         scope=TargetScope.AMBASSADOR_CITY,
-        scope_ambassador_city_id=city.id,
+        city_id=city.id,
         value=form.value.data,
         start_date=form.start_date.data,
         deadline=form.deadline.data,
-        titles={},
-        published=False,
-    )
-    db.session.add(target)
-    db.session.flush()
+    ), languages=current_app.config["LANGUAGES"])
     audit.record(current_user, audit.CREATE_TARGET, target=target.id, city=city.id)
     db.session.commit()
     flash(_("The target is set; the city's home page shows it."), "success")
@@ -170,7 +154,7 @@ def delete_city_target(city_id: int, target_id: int):
         abort(404)
     if MoveForm().validate_on_submit():
         audit.record(current_user, audit.DELETE_TARGET, target=target.id, city=city.id)
-        db.session.delete(target)
+        targets.delete(target)
         db.session.commit()
         flash(_("The target is deleted."), "success")
     return redirect(url_for("coordinate.city", city_id=city.id) + "#targets", code=303)
