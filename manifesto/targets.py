@@ -17,6 +17,10 @@ they are cumulative: everything counted so far.
 
 ``progress(target, today)`` compares it with a straight line from 0 on ``start_date`` to
 ``value`` on ``deadline``: *on track* means at or above that line today.
+
+Coordinators set targets through ``create``, ``update``, ``publish``, ``unpublish`` and
+``delete`` (at the end): the scope's rule and the title rule live there, and every change of
+state is a compare-and-set.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from . import counts
+from . import counts, transitions
 from .counts import COUNTED, MAYOR_KINDS, counted_rule
 from .extensions import db
 from .models import (
@@ -435,7 +439,8 @@ class TargetValues:
 class Change(enum.StrEnum):
     """What a request to publish, unpublish or delete a target came to."""
 
-    MADE = "made"
+    MADE = "made"  # this request made the change: it is the one to record it
+    ALREADY = "already"  # the target was already so, or gone: another request was first
     NEEDS_TITLES = "needs_titles"  # not published: it has no title in some language
 
 
@@ -445,51 +450,57 @@ def missing_titles(titles: dict[str, str], languages: Iterable[str]) -> list[str
     return [lang for lang in languages if not titles.get(lang)]
 
 
-def _fill(target: Target, values: TargetValues, languages: Iterable[str]) -> Target:
+def _columns(values: TargetValues, languages: Iterable[str]) -> dict:
     if values.published and missing_titles(values.titles, languages):
         raise ValueError("a target is published only with a title in every language")
-    target.metric = values.metric
-    target.scope = values.scope
-    target.scope_country = values.country if values.scope == TargetScope.COUNTRY else None
-    target.scope_ambassador_city_id = (
-        values.city_id if values.scope == TargetScope.AMBASSADOR_CITY else None)
-    target.value = values.value
-    target.start_date = values.start_date
-    target.deadline = values.deadline
-    target.titles = dict(values.titles)
-    target.published = values.published
-    return target
+    return {
+        "metric": values.metric,
+        "scope": values.scope,
+        "scope_country": values.country if values.scope == TargetScope.COUNTRY else None,
+        "scope_ambassador_city_id": (
+            values.city_id if values.scope == TargetScope.AMBASSADOR_CITY else None),
+        "value": values.value,
+        "start_date": values.start_date,
+        "deadline": values.deadline,
+        "titles": dict(values.titles),
+        "published": values.published,
+    }
 
 
 def create(values: TargetValues, *, languages: Iterable[str]) -> Target:
     """A new target (published at once if ``values`` say so and it has every title)."""
-    target = _fill(Target(), values, languages)
+    target = Target(**_columns(values, languages))
     db.session.add(target)
     db.session.flush()
     return target
 
 
-def update(target: Target, values: TargetValues, *, languages: Iterable[str]) -> None:
-    """Set everything a coordinator edits, published or not, on ``target``."""
-    _fill(target, values, languages)
+def update(target: Target, values: TargetValues, *, languages: Iterable[str]) -> bool:
+    """Set everything a coordinator edits on ``target``, the published box included (what the
+    form showed and the coordinator left or changed). False if the target was deleted
+    meanwhile: nothing is written."""
+    return transitions.compare_and_set(target, {}, **_columns(values, languages))
 
 
 def publish(target: Target, *, languages: Iterable[str]) -> Change:
-    """Publish ``target``, if it has a title in every language of ``languages``."""
+    """Publish ``target`` if it has a title in every language of ``languages``; a
+    compare-and-set, so of simultaneous clicks one publishes it.
+
+    The titles are those this request read: no edit can take one away (the edit form asks
+    for every title), so a target that had them still has them when it is published."""
     if missing_titles(target.titles, languages):
         return Change.NEEDS_TITLES
-    target.published = True
-    return Change.MADE
+    published = transitions.compare_and_set(target, {"published": False}, published=True)
+    return Change.MADE if published else Change.ALREADY
 
 
 def unpublish(target: Target) -> Change:
-    target.published = False
-    return Change.MADE
+    unpublished = transitions.compare_and_set(target, {"published": True}, published=False)
+    return Change.MADE if unpublished else Change.ALREADY
 
 
 def delete(target: Target) -> Change:
-    db.session.delete(target)
-    return Change.MADE
+    return Change.MADE if transitions.compare_and_delete(target, {}) else Change.ALREADY
 
 
 def for_coordinators() -> list[Target]:

@@ -153,8 +153,8 @@ def delete_city_target(city_id: int, target_id: int):
     if target is None or target.scope_ambassador_city_id != city.id:
         abort(404)
     if MoveForm().validate_on_submit():
-        audit.record(current_user, audit.DELETE_TARGET, target=target.id, city=city.id)
-        targets.delete(target)
-        db.session.commit()
+        if targets.delete(target) == targets.Change.MADE:
+            audit.record(current_user, audit.DELETE_TARGET, target=target_id, city=city.id)
+            db.session.commit()
         flash(_("The target is deleted."), "success")
     return redirect(url_for("coordinate.city", city_id=city.id) + "#targets", code=303)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -97,7 +97,8 @@ def edit_target(target_id: int):
     target = db.get_or_404(Target, target_id)
     form = _form(target, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        target_rules.update(target, _values(form), languages=_languages())
+        if not target_rules.update(target, _values(form), languages=_languages()):
+            abort(404)  # deleted meanwhile
         audit.record(current_user, audit.EDIT_TARGET, target=target.id,
                      published=target.published)
         db.session.commit()
@@ -109,21 +110,22 @@ def edit_target(target_id: int):
 
 def _decide(target_id: int, change, message: str, action: str):
     target = db.get_or_404(Target, target_id)
-    if DecisionForm().validate_on_submit():
-        audit.record(current_user, action, target=target.id)
-        change(target)
+    if not DecisionForm().validate_on_submit():
+        return redirect(url_for("coordinate.targets"), code=303)
+    outcome = change(target)
+    if outcome == target_rules.Change.NEEDS_TITLES:
+        flash(_("Give the target a title in every language before publishing it."), "error")
+        return redirect(url_for("coordinate.edit_target", target_id=target_id), code=303)
+    if outcome == target_rules.Change.MADE:  # a second click changed nothing: no entry
+        audit.record(current_user, action, target=target_id)
         db.session.commit()
-        flash(message, "success")
+    flash(message, "success")
     return redirect(url_for("coordinate.targets"), code=303)
 
 
 @bp.post("/targets/<int:target_id>/publish")
 @coordinator_required
 def publish_target(target_id: int):
-    target = db.get_or_404(Target, target_id)
-    if target_rules.missing_titles(target.titles, _languages()):
-        flash(_("Give the target a title in every language before publishing it."), "error")
-        return redirect(url_for("coordinate.edit_target", target_id=target.id), code=303)
     return _decide(target_id, lambda t: target_rules.publish(t, languages=_languages()),
                    _("The target is published."), audit.PUBLISH_TARGET)
 
