@@ -41,7 +41,9 @@ def submit(author: User, values: PracticeValues) -> BestPractice:
 
 def update(practice: BestPractice, values: PracticeValues) -> bool:
     """Change what the practice says. An edit unpublishes it: a coordinator reads every change
-    before it is public again. True if it was public until now (the author is told)."""
+    before it is public again. The new text and the unpublishing go to the row in one UPDATE
+    (at flush), so the text is never public before a coordinator publishes it again. True if
+    it was public until now (the author is told)."""
     was_published = practice.status == BestPracticeStatus.PUBLISHED
     _fill(practice, values)
     practice.updated_at = utcnow()

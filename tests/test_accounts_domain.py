@@ -1,4 +1,4 @@
-"""Accounts without HTTP: the login throttle (``accounts.attempt_login`` and
+"""Accounts without HTTP: a city's team, the login throttle (``accounts.attempt_login`` and
 ``accounts.check_current_password``), and accepting an invitation, which records the consent
 (``privacy.choose_password_from_link``). The same rules through the pages: tests/auth and
 tests/test_abuse_limits.py."""
@@ -36,6 +36,16 @@ def checks(monkeypatch):
 
     monkeypatch.setattr(accounts, "verify_password", verify)
     return calls
+
+
+def test_a_citys_team_is_its_accounts_by_name(app):
+    lisbon, porto = factories.ambassador_city(), factories.ambassador_city()
+    rita = factories.user(role=Role.AMBASSADOR, name="Rita", ambassador_city_id=lisbon.id)
+    ana = factories.user(role=Role.AMBASSADOR, name="Ana", ambassador_city_id=lisbon.id,
+                         active=False)
+    factories.user(role=Role.AMBASSADOR, name="Bruno", ambassador_city_id=porto.id)
+    factories.user(role=Role.COORDINATOR, name="Clara")
+    assert accounts.city_team(lisbon.id) == [ana, rita]
 
 
 # --- logging in -------------------------------------------------------------------------------
