@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -65,6 +66,12 @@ def user_by_email(address: str) -> User | None:
     if not email:
         return None
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+
+
+def city_team(city_id: int) -> list[User]:
+    """The accounts of an ambassador city's team, by name (deactivated ones too)."""
+    return list(db.session.scalars(
+        sa.select(User).where(User.ambassador_city_id == city_id).order_by(User.name)))
 
 
 def home_url(user: User) -> str:
@@ -327,19 +334,19 @@ def _login_limits(email: str, client: str) -> list[tuple[str, str]]:
     ]
 
 
-def claim_login_attempt(email: str, client: str) -> int:
+def _claim_login_attempt(email: str, client: str) -> int:
     """Count this attempt to log in as ``email``, from ``client`` (``keyed.client_hash`` of
     the requesting address), *before* its password is checked.
 
     Returns 0 when the password may be checked now, else the seconds to wait: the attempt is
     refused without a check. Counted and committed at once in the database, so that however
     many attempts arrive together, from however many workers, no more than the limit are
-    checked. A success takes its attempt back (``forget_login_attempts``).
+    checked. A success takes its attempt back (``_forget_login_attempts``).
     """
     return throttle.claim(_login_limits(email, client))
 
 
-def forget_login_attempts(email: str, client: str) -> None:
+def _forget_login_attempts(email: str, client: str) -> None:
     """After a success: the account and client's count starts afresh, and the attempt is taken
     back from the wider counts (they count failures). In the caller's transaction."""
     per_ip, per_account_and_ip, per_account = _login_limits(email, client)
@@ -348,10 +355,51 @@ def forget_login_attempts(email: str, client: str) -> None:
     throttle.refund(*per_ip)
 
 
-def authenticate(email: str, password: str, client: str) -> User | None:
+@dataclass(frozen=True)
+class LoginResult:
+    """What a password check came to: ``user`` when the password is right (else None), or,
+    when the attempt was refused before any check, the seconds to wait (``wait_seconds``)."""
+
+    user: User | None = None
+    wait_seconds: int = 0
+
+
+def _throttled(email: str, password: str, client: str, check) -> LoginResult:
+    """The one login throttle: count the attempt first (``_claim_login_attempt``); refused, it
+    spends a check's time and is not checked; otherwise ``check()`` says who it is."""
+    wait = _claim_login_attempt(email, client)
+    if wait:
+        spend_password_time(password)  # not checked, whoever it is, but as slow as a check
+        return LoginResult(wait_seconds=wait)
+    return LoginResult(user=check())
+
+
+def attempt_login(email: str, password: str, client: str) -> LoginResult:
+    """Log in as ``email`` with ``password``, from ``client`` (``keyed.client_hash`` of the
+    requesting address), within the limits on attempts. The user is the active account with
+    that address and password; a success takes its attempt back. An unknown address takes as
+    long as a known one. The attempt's count is committed at once; the caller commits the
+    rest (the time of the login)."""
+    return _throttled(email, password, client, lambda: _authenticate(email, password, client))
+
+
+def check_current_password(user: User, password: str, client: str) -> LoginResult:
+    """For changing a password: the logged-in user's current one, counted and limited as an
+    attempt to log in to the account, so a stolen session cannot try passwords any faster."""
+
+    def check() -> User | None:
+        if verify_password(user.password_hash, password):
+            _forget_login_attempts(user.email, client)
+            return user
+        return None
+
+    return _throttled(user.email, password, client, check)
+
+
+def _authenticate(email: str, password: str, client: str) -> User | None:
     """The active user with this address and password, or None.
 
-    The caller has counted the attempt (``claim_login_attempt``); a success takes it back.
+    The caller has counted the attempt (``_claim_login_attempt``); a success takes it back.
     Always verifies one argon2 hash, so an unknown address takes as long as a known one.
     """
     user = user_by_email(email)
@@ -363,16 +411,8 @@ def authenticate(email: str, password: str, client: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    forget_login_attempts(email, client)
+    _forget_login_attempts(email, client)
     return user
-
-
-def check_current_password(user: User, password: str, client: str) -> bool:
-    """For changing a password; the caller has counted the attempt like a login's."""
-    if verify_password(user.password_hash, password):
-        forget_login_attempts(user.email, client)
-        return True
-    return False
 
 
 # --- Password reset ---------------------------------------------------------------------------

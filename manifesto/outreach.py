@@ -20,7 +20,7 @@ from sqlalchemy import orm as so
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from . import csvsafe, streaming
+from . import csvsafe, streaming, transitions
 from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
@@ -141,6 +141,13 @@ def update(activity: OutreachActivity, values: dict) -> None:
     if not activity.referral_code:
         activity.referral_code = new_referral_codes(1)[0]
     activity.updated_at = utcnow()
+
+
+def delete(activity: OutreachActivity, by: User) -> bool:
+    """Delete the activity if it is ``by``'s own city's: an ambassador deletes only their
+    city's activities. The signatures that came through its link stay with the city. False,
+    and nothing deleted, for another city's activity or one deleted meanwhile."""
+    return transitions.compare_and_delete(activity, {"ambassador_city_id": by.ambassador_city_id})
 
 
 def own_activity(city_id: int, activity_id: int) -> OutreachActivity | None:

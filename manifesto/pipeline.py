@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from . import transitions
 from .extensions import db
 from .models import (
     AmbassadorCity,
@@ -34,7 +35,16 @@ PUBLIC_STAGES = (PipelineStage.AMBASSADOR, PipelineStage.ALUMNI)
 
 
 class MoveError(ValueError):
-    """A move the pipeline does not allow (the page says so; nothing changes)."""
+    """A move the pipeline does not allow; nothing changes. ``missing`` names the details the
+    next stage records that were not given (empty: the move itself is not allowed)."""
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
+
+
+class StageChanged(MoveError):
+    """The city is no longer at the stage the move starts from: someone moved it meanwhile."""
 
 
 def new_referral_code() -> str:
@@ -72,6 +82,10 @@ def name_taken(name: str, country: str, except_id: int | None = None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
+def _missing(**details) -> tuple[str, ...]:
+    return tuple(name for name, value in details.items() if not value)
+
+
 def move(
     city: AmbassadorCity,
     to_stage: PipelineStage,
@@ -85,27 +99,36 @@ def move(
     languages: list[str] | None = None,
     countries: list[str] | None = None,
 ) -> PipelineEvent:
-    """Move ``city`` one stage on, with what that stage records; logged with who and when."""
-    if NEXT_STAGE.get(city.stage) != to_stage:
-        raise MoveError(f"{city.stage.value} -> {to_stage.value}")
+    """Move ``city`` one stage on, with what that stage records; logged with who and when.
+
+    A compare-and-set on the stage the caller read (``city.stage``): of simultaneous moves of
+    the same city one is made, the others raise ``StageChanged`` and change nothing."""
+    seen = city.stage
+    if NEXT_STAGE.get(seen) != to_stage:
+        raise MoveError(f"{seen.value} -> {to_stage.value}")
+    recorded: dict = {}
     if to_stage == PipelineStage.INTERVIEWED:
         if not (interview_date and interviewer):
-            raise MoveError("an interview needs its date and interviewer")
-        city.interview_date = interview_date
-        city.interviewer = interviewer
-        city.interview_notes = interview_notes or None
+            raise MoveError("an interview needs its date and interviewer",
+                            _missing(interview_date=interview_date, interviewer=interviewer))
+        recorded = {"interview_date": interview_date, "interviewer": interviewer,
+                    "interview_notes": interview_notes or None}
     elif to_stage == PipelineStage.AMBASSADOR:
         if not (commitment_date and commitment_statement and languages and countries):
-            raise MoveError("a commitment needs its date, statement, languages and countries")
-        city.commitment_date = commitment_date
-        city.commitment_statement = commitment_statement
-        city.languages = list(dict.fromkeys(languages))
-        city.countries = list(dict.fromkeys(countries))
+            raise MoveError("a commitment needs its date, statement, languages and countries",
+                            _missing(commitment_date=commitment_date,
+                                     commitment_statement=commitment_statement,
+                                     languages=languages, countries=countries))
+        recorded = {"commitment_date": commitment_date,
+                    "commitment_statement": commitment_statement,
+                    "languages": list(dict.fromkeys(languages)),
+                    "countries": list(dict.fromkeys(countries))}
+    if not transitions.compare_and_set(city, {"stage": seen}, stage=to_stage, **recorded):
+        raise StageChanged(f"{city.name} is no longer at {seen.value}")
     event = PipelineEvent(
-        ambassador_city_id=city.id, from_stage=city.stage, to_stage=to_stage, by_user_id=by.id,
+        ambassador_city_id=city.id, from_stage=seen, to_stage=to_stage, by_user_id=by.id,
         at=utcnow(),
     )
-    city.stage = to_stage
     db.session.add(event)
     return event
 

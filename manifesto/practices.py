@@ -2,12 +2,67 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from .extensions import db
 from .models import AmbassadorCity, BestPractice, BestPracticeStatus, Theme, User, utcnow
 
 PER_PAGE = 30
+
+
+@dataclass(frozen=True)
+class PracticeValues:
+    """What an ambassador writes about a practice."""
+
+    title: str
+    summary: str
+    theme: Theme
+    language: str
+    url: str | None = None
+
+
+def submit(author: User, values: PracticeValues) -> BestPractice:
+    """A practice from the author's ambassador city, waiting for a coordinator to read and
+    publish it."""
+    if author.ambassador_city_id is None:
+        raise ValueError("only a member of an ambassador city's team submits practices")
+    practice = BestPractice(
+        ambassador_city_id=author.ambassador_city_id,
+        author_id=author.id,
+        status=BestPracticeStatus.SUBMITTED,
+    )
+    _fill(practice, values)
+    db.session.add(practice)
+    db.session.flush()
+    return practice
+
+
+def update(practice: BestPractice, values: PracticeValues) -> bool:
+    """Change what the practice says. An edit unpublishes it: a coordinator reads every change
+    before it is public again. The new text and the unpublishing go to the row in one UPDATE
+    (at flush), so the text is never public before a coordinator publishes it again. True if
+    it was public until now (the author is told)."""
+    was_published = practice.status == BestPracticeStatus.PUBLISHED
+    _fill(practice, values)
+    practice.updated_at = utcnow()
+    unpublish(practice)
+    return was_published
+
+
+def _fill(practice: BestPractice, values: PracticeValues) -> None:
+    practice.title = values.title
+    practice.summary = values.summary
+    practice.theme = values.theme
+    practice.language = values.language
+    practice.url = values.url or None
+
+
+def own_practice(city_id: int, practice_id: int) -> BestPractice | None:
+    """The practice if it is the city's; None otherwise (the caller answers 404)."""
+    return db.session.scalar(sa.select(BestPractice).where(
+        BestPractice.id == practice_id, BestPractice.ambassador_city_id == city_id))
 
 
 def publish(practice: BestPractice, by: User) -> None:

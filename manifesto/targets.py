@@ -17,20 +17,25 @@ they are cumulative: everything counted so far.
 
 ``progress(target, today)`` compares it with a straight line from 0 on ``start_date`` to
 ``value`` on ``deadline``: *on track* means at or above that line today.
+
+Coordinators set targets through ``create``, ``update``, ``publish``, ``unpublish`` and
+``delete`` (at the end): the scope's rule and the title rule live there, and every change of
+state is a compare-and-set.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from . import counts
+from . import counts, transitions
 from .counts import COUNTED, MAYOR_KINDS, counted_rule
 from .extensions import db
 from .models import (
@@ -406,3 +411,99 @@ def forecast(value: int, series: list[tuple[date, int]], today: date,
     if pace <= 0:
         return Forecast(pace, None, None)
     return Forecast(pace, None, today + timedelta(days=math.ceil((value - current) / pace)))
+
+
+# --- setting targets ----------------------------------------------------------------------------
+#
+# Coordinators set targets of any metric and scope (coordinate/targets.py) and a city's own
+# (coordinate/cities.py). The routes turn their forms into ``TargetValues`` and present what
+# these functions answer; the rules are here.
+
+
+@dataclass(frozen=True)
+class TargetValues:
+    """What a coordinator sets on a target. ``country`` is kept only for scope COUNTRY and
+    ``city_id`` only for AMBASSADOR_CITY: a target is counted in one place only."""
+
+    metric: TargetMetric
+    value: int
+    start_date: date
+    deadline: date
+    scope: TargetScope = TargetScope.ALL
+    country: str | None = None
+    city_id: int | None = None
+    titles: dict[str, str] = field(default_factory=dict)  # language -> title
+    published: bool = False
+
+
+class Change(enum.StrEnum):
+    """What a request to publish, unpublish or delete a target came to."""
+
+    MADE = "made"  # this request made the change: it is the one to record it
+    ALREADY = "already"  # the target was already so, or gone: another request was first
+    NEEDS_TITLES = "needs_titles"  # not published: it has no title in some language
+
+
+def missing_titles(titles: dict[str, str], languages: Iterable[str]) -> list[str]:
+    """The languages with no title. A target is published only with a title in every
+    language: the public pages, the badges and the API show it in each of them."""
+    return [lang for lang in languages if not titles.get(lang)]
+
+
+def _columns(values: TargetValues, languages: Iterable[str]) -> dict:
+    if values.published and missing_titles(values.titles, languages):
+        raise ValueError("a target is published only with a title in every language")
+    return {
+        "metric": values.metric,
+        "scope": values.scope,
+        "scope_country": values.country if values.scope == TargetScope.COUNTRY else None,
+        "scope_ambassador_city_id": (
+            values.city_id if values.scope == TargetScope.AMBASSADOR_CITY else None),
+        "value": values.value,
+        "start_date": values.start_date,
+        "deadline": values.deadline,
+        "titles": dict(values.titles),
+        "published": values.published,
+    }
+
+
+def create(values: TargetValues, *, languages: Iterable[str]) -> Target:
+    """A new target (published at once if ``values`` say so and it has every title)."""
+    target = Target(**_columns(values, languages))
+    db.session.add(target)
+    db.session.flush()
+    return target
+
+
+def update(target: Target, values: TargetValues, *, languages: Iterable[str]) -> bool:
+    """Set everything a coordinator edits on ``target``, the published box included (what the
+    form showed and the coordinator left or changed). False if the target was deleted
+    meanwhile: nothing is written."""
+    return transitions.compare_and_set(target, {}, **_columns(values, languages))
+
+
+def publish(target: Target, *, languages: Iterable[str]) -> Change:
+    """Publish ``target`` if it has a title in every language of ``languages``; a
+    compare-and-set, so of simultaneous clicks one publishes it.
+
+    The titles are those this request read: no edit can take one away (the edit form asks
+    for every title), so a target that had them still has them when it is published."""
+    if missing_titles(target.titles, languages):
+        return Change.NEEDS_TITLES
+    published = transitions.compare_and_set(target, {"published": False}, published=True)
+    return Change.MADE if published else Change.ALREADY
+
+
+def unpublish(target: Target) -> Change:
+    unpublished = transitions.compare_and_set(target, {"published": True}, published=False)
+    return Change.MADE if unpublished else Change.ALREADY
+
+
+def delete(target: Target) -> Change:
+    return Change.MADE if transitions.compare_and_delete(target, {}) else Change.ALREADY
+
+
+def for_coordinators() -> list[Target]:
+    """Every target, the published ones first, then by deadline."""
+    return list(db.session.scalars(
+        sa.select(Target).order_by(Target.published.desc(), Target.deadline, Target.id)))

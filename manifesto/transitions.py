@@ -138,3 +138,37 @@ def erase(signature: Signature, *, allowed: Iterable[SignatureStatus]) -> Won | 
             counts.move(*key, _made(signature), signature.language, themes, -1)
         return Won(status, flagged)
     return None
+
+
+# --- the same rule for other rows: pipeline stages, targets, best practices, activities --------
+
+
+def compare_and_set(obj, expected: dict, **values) -> bool:
+    """Set ``values`` on ``obj``'s row if its columns still hold ``expected`` (what the caller
+    read when it decided), in one statement: of simultaneous requests one changes the row, the
+    others get False and change nothing. The object then shows the row as it is."""
+    table = type(obj).__table__
+    changed = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == obj.id, *(table.c[name] == value for name, value in expected.items()))
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+    return True
+
+
+def compare_and_delete(obj, expected: dict) -> bool:
+    """Delete ``obj``'s row if its columns still hold ``expected``; True for the one request
+    that deleted it (the others find it gone, or changed, and delete nothing)."""
+    table = type(obj).__table__
+    deleted = db.session.execute(
+        sa.delete(table)
+        .where(table.c.id == obj.id, *(table.c[name] == value for name, value in expected.items()))
+    ).rowcount
+    if deleted != 1:
+        return False
+    db.session.expunge(obj)  # gone from the database: the session forgets it too
+    return True

@@ -1,10 +1,13 @@
-"""Targets: the value each metric has in each scope, and the status on given days."""
+"""Targets: the value each metric has in each scope, the status on given days, and setting
+them (the rules the coordinators' pages call), without HTTP."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from manifesto import targets
 from manifesto.counts import rebuild_signature_counts
@@ -239,3 +242,93 @@ def test_city_targets_are_the_citys_own_published_or_not(world):
     add(scope=COUNTRY, scope_country="PT")
     db.session.commit()
     assert targets.city_targets(world["lisbon"].id) == [sooner, later]
+
+
+# --- setting targets (what the coordinators' pages call) ----------------------------------------
+
+LANGUAGES = ("en", "fr", "de")
+TITLES = {"en": "Ten mayors", "fr": "Dix maires", "de": "Zehn Bürgermeister"}
+
+
+def values(**changes) -> targets.TargetValues:
+    fields = dict(metric=M.MAYORS_SIGNED, value=10, start_date=START, deadline=DEADLINE,
+                  scope=COUNTRY, country="PT", titles=TITLES)
+    return targets.TargetValues(**{**fields, **changes})
+
+
+def stored(target_id: int) -> Target | None:
+    db.session.expire_all()
+    return db.session.get(Target, target_id)
+
+
+@pytest.mark.parametrize(("scope", "country", "city"), [
+    (ALL, None, None), (COUNTRY, "PT", None), (CITY, None, "lisbon")])
+def test_a_target_keeps_only_the_place_its_scope_counts(world, scope, country, city):
+    target = targets.create(values(scope=scope, country="PT", city_id=world["lisbon"].id),
+                            languages=LANGUAGES)
+    db.session.commit()
+    target = stored(target.id)
+    expected_city = world[city].id if city else None
+    assert (target.scope, target.scope_country, target.scope_ambassador_city_id) == (
+        scope, country, expected_city)
+    assert targets.update(target, values(scope=ALL, country="FR"), languages=LANGUAGES)
+    db.session.commit()
+    target = stored(target.id)
+    assert (target.scope, target.scope_country, target.scope_ambassador_city_id) == (
+        ALL, None, None)
+
+
+def test_a_target_is_published_only_with_a_title_in_every_language(app):
+    assert targets.missing_titles({"en": "Ten", "fr": ""}, LANGUAGES) == ["fr", "de"]
+    with pytest.raises(ValueError):
+        targets.create(values(titles={"en": "Ten mayors"}, published=True), languages=LANGUAGES)
+    target = targets.create(values(titles={"en": "Ten mayors"}), languages=LANGUAGES)
+    db.session.commit()
+    assert targets.publish(target, languages=LANGUAGES) == targets.Change.NEEDS_TITLES
+    assert not stored(target.id).published
+    with pytest.raises(ValueError):
+        targets.update(target, values(titles={"en": "Ten mayors"}, published=True),
+                       languages=LANGUAGES)
+    assert targets.update(target, values(), languages=LANGUAGES)
+    assert targets.publish(target, languages=LANGUAGES) == targets.Change.MADE
+    db.session.commit()
+    assert stored(target.id).published
+
+
+def test_publishing_unpublishing_and_deleting_are_made_once(app):
+    """Of two requests that read the target before either changed it, one makes the change
+    and the other is told it was already made (and records nothing)."""
+    target = targets.create(values(), languages=LANGUAGES)
+    db.session.commit()
+    assert targets.publish(target, languages=LANGUAGES) == targets.Change.MADE
+    db.session.commit()
+    set_committed_value(target, "published", False)  # the second request read it before
+    assert targets.publish(target, languages=LANGUAGES) == targets.Change.ALREADY
+    assert targets.unpublish(target) == targets.Change.MADE
+    db.session.commit()
+    set_committed_value(target, "published", True)
+    assert targets.unpublish(target) == targets.Change.ALREADY
+    db.session.commit()
+    assert not stored(target.id).published
+
+    other = targets.create(values(), languages=LANGUAGES)
+    db.session.commit()
+    assert targets.delete(other) == targets.Change.MADE
+    db.session.commit()
+    target_id = target.id
+    target = stored(target_id)
+    with db.engine.begin() as connection:  # another request deletes it first
+        connection.execute(sa.delete(Target).where(Target.id == target_id))
+    assert targets.delete(target) == targets.Change.ALREADY
+    assert not targets.update(target, values(value=20), languages=LANGUAGES)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Target)) == 0
+
+
+def test_the_coordinators_list_shows_every_target_the_published_first(app):
+    later = targets.create(values(deadline=date(2027, 6, 1), published=True),
+                           languages=LANGUAGES)
+    draft = targets.create(values(titles={}), languages=LANGUAGES)
+    sooner = targets.create(values(published=True), languages=LANGUAGES)
+    db.session.commit()
+    assert targets.for_coordinators() == [sooner, later, draft]

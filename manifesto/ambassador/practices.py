@@ -14,7 +14,7 @@ from ..extensions import db
 from ..forms import Form
 from ..i18n import current_language, language_name
 from ..labels import THEME_LABELS
-from ..models import BestPractice, BestPracticeStatus, Theme, utcnow
+from ..models import BestPractice, Theme
 from ..security import ambassador_required
 from ..sign.forms import PlainText, web_address, strip
 from . import bp
@@ -70,10 +70,20 @@ class PracticeForm(Form):
 
 
 def _own_practice(practice_id: int) -> BestPractice:
-    practice = db.session.get(BestPractice, practice_id)
-    if practice is None or practice.ambassador_city_id != current_user.ambassador_city_id:
+    practice = practices.own_practice(current_user.ambassador_city_id, practice_id)
+    if practice is None:
         abort(404)
     return practice
+
+
+def _values(form: PracticeForm) -> practices.PracticeValues:
+    return practices.PracticeValues(
+        title=form.title.data,
+        summary=form.summary.data,
+        theme=Theme(form.theme.data),
+        language=form.language.data,
+        url=form.url.data,
+    )
 
 
 @bp.route("/practices", methods=["GET", "POST"])
@@ -81,18 +91,7 @@ def _own_practice(practice_id: int) -> BestPractice:
 def practices_list():
     form = PracticeForm()
     if form.validate_on_submit():
-        db.session.add(
-            BestPractice(
-                ambassador_city_id=current_user.ambassador_city_id,
-                author_id=current_user.id,
-                title=form.title.data,
-                summary=form.summary.data,
-                theme=Theme(form.theme.data),
-                language=form.language.data,
-                url=form.url.data or None,
-                status=BestPracticeStatus.SUBMITTED,
-            )
-        )
+        practices.submit(current_user, _values(form))
         db.session.commit()
         flash(_("Thank you. A coordinator will read it and publish it."), "success")
         return redirect(url_for("ambassador.practices_list"), code=303)
@@ -109,14 +108,7 @@ def edit_practice(practice_id: int):
     practice = _own_practice(practice_id)
     form = PracticeForm(obj=practice)
     if form.validate_on_submit():
-        practice.title = form.title.data
-        practice.summary = form.summary.data
-        practice.theme = Theme(form.theme.data)
-        practice.language = form.language.data
-        practice.url = form.url.data or None
-        practice.updated_at = utcnow()
-        was_published = practice.status == BestPracticeStatus.PUBLISHED
-        practices.unpublish(practice)  # a coordinator reads every change before it is public
+        was_published = practices.update(practice, _values(form))
         db.session.commit()
         flash(
             _("Saved. A coordinator will read the changes and publish it again.")

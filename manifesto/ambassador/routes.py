@@ -195,7 +195,8 @@ def delete_activity(activity_id: int):
     form = DeleteForm()
     if form.validate_on_submit():
         title = activity.title
-        db.session.delete(activity)  # its signatures stay with the city (SET NULL)
+        if not outreach.delete(activity, current_user):
+            abort(404)  # deleted meanwhile
         db.session.commit()
         flash(_("Deleted from your outreach log: %(title)s.", title=title), "success")
         return redirect(url_for("ambassador.activities"), code=303)

@@ -81,19 +81,17 @@ def login():
         return redirect(accounts.home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        # Counted (and committed) before the password is checked: a burst gets no more checks
-        # than the limits allow.
-        wait = accounts.claim_login_attempt(form.email.data, requesting_client())
-        if wait:
-            # Not checked, whoever it is, but it takes as long as a check.
-            accounts.spend_password_time(form.password.data)
+        result = accounts.attempt_login(form.email.data, form.password.data,
+                                        requesting_client())
+        if result.wait_seconds:
             response = Response(
-                render_template("auth/login.html", form=form, problem=_wait_message(wait)),
+                render_template("auth/login.html", form=form,
+                                problem=_wait_message(result.wait_seconds)),
                 status=429,
             )
-            response.headers["Retry-After"] = str(wait)
+            response.headers["Retry-After"] = str(result.wait_seconds)
             return response
-        user = accounts.authenticate(form.email.data, form.password.data, requesting_client())
+        user = result.user
         if user is not None:
             db.session.commit()
             _start_session(user)
@@ -168,13 +166,12 @@ def account_password():
     valid = form.validate_on_submit()
     status = 400
     if form.current_password.data and not form.current_password.errors:
-        wait = accounts.claim_login_attempt(user.email, requesting_client())
-        if wait:
-            accounts.spend_password_time(form.current_password.data)
-            form.current_password.errors.append(_wait_message(wait))
+        checked = accounts.check_current_password(user, form.current_password.data,
+                                                  requesting_client())
+        if checked.wait_seconds:
+            form.current_password.errors.append(_wait_message(checked.wait_seconds))
             valid, status = False, 429
-        elif not accounts.check_current_password(user, form.current_password.data,
-                                                 requesting_client()):
+        elif checked.user is None:
             form.current_password.errors.append(_("This is not your current password."))
             valid = False
     if not valid:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.validators import InputRequired
 
-from .. import audit, pipeline
+from .. import accounts, audit, pipeline, targets
 from ..extensions import db
 from ..i18n import country_choices, current_language, language_name
-from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope, User
+from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope
 from ..security import coordinator_required
 from ..urls import absolute_url
 from . import bp
@@ -63,17 +63,6 @@ def cities():
 
 
 def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status: int = 200):
-    targets = db.session.scalars(
-        sa.select(Target)
-        .where(
-            Target.scope == TargetScope.AMBASSADOR_CITY,
-            Target.scope_ambassador_city_id == city.id,
-        )
-        .order_by(Target.deadline, Target.id)
-    ).all()
-    users = db.session.scalars(
-        sa.select(User).where(User.ambassador_city_id == city.id).order_by(User.name)
-    ).all()
     return render_template(
         "coordinate/city.html",
         city=city,
@@ -81,8 +70,8 @@ def _render_city(city: AmbassadorCity, move_form=None, target_form=None, status:
         next_stage=pipeline.NEXT_STAGE.get(city.stage),
         move_form=move_form if move_form is not None else _move_form(city),
         target_form=target_form if target_form is not None else CityTargetForm(formdata=None),
-        targets=targets,
-        users=users,
+        targets=targets.city_targets(city.id),
+        users=accounts.city_team(city.id),
         totals=pipeline.activity_totals([city.id]).get(city.id, pipeline.ActivityTotals()),
         referral_link=absolute_url("sign.sign", ref=city.referral_code),
     ), status
@@ -94,6 +83,18 @@ def city(city_id: int):
     return _render_city(db.get_or_404(AmbassadorCity, city_id))
 
 
+def _required_message(field) -> str:
+    """What the field itself says when it is left empty (its InputRequired's message): every
+    detail a move records is a required field of its form."""
+    return next(str(v.message) for v in field.validators if isinstance(v, InputRequired))
+
+
+def _moved_meanwhile(city: AmbassadorCity):
+    flash(_("This city was moved by someone else in the meantime; check its stage again."),
+          "error")
+    return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+
+
 @bp.post("/cities/<int:city_id>/move")
 @coordinator_required
 def move_city(city_id: int):
@@ -103,15 +104,19 @@ def move_city(city_id: int):
     if to_stage is None or form is None:
         abort(404)
     if request.form.get("from_stage") != city.stage.value:
-        # Someone else moved the city since this page was loaded.
-        flash(_("This city was moved by someone else in the meantime; check its stage again."),
-              "error")
-        return redirect(url_for("coordinate.city", city_id=city.id), code=303)
+        return _moved_meanwhile(city)  # since this page was loaded
     if not form.validate():
         return _render_city(city, move_form=form, status=400)
-    details = {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+    details = {name: value for name, value in form.data.items() if name != "csrf_token"}
     from_stage = city.stage
-    pipeline.move(city, to_stage, current_user, **details)
+    try:
+        pipeline.move(city, to_stage, current_user, **details)
+    except pipeline.MoveError as refused:
+        if not refused.missing:  # the stage allows no such move: it changed since it was read
+            return _moved_meanwhile(city)
+        for name in refused.missing:  # a value the form let through, such as spaces only
+            form[name].errors.append(_required_message(form[name]))
+        return _render_city(city, move_form=form, status=400)
     audit.record(current_user, audit.MOVE_CITY, city=city.id, stage_from=from_stage.value,
                  stage_to=to_stage.value)
     db.session.commit()
@@ -126,18 +131,14 @@ def add_city_target(city_id: int):
     form = CityTargetForm()
     if not form.validate_on_submit():
         return _render_city(city, target_form=form, status=400)
-    target = Target(
+    target = targets.create(targets.TargetValues(
         metric=TargetMetric(form.metric.data),
         scope=TargetScope.AMBASSADOR_CITY,
-        scope_ambassador_city_id=city.id,
+        city_id=city.id,
         value=form.value.data,
         start_date=form.start_date.data,
         deadline=form.deadline.data,
-        titles={},
-        published=False,
-    )
-    db.session.add(target)
-    db.session.flush()
+    ), languages=current_app.config["LANGUAGES"])
     audit.record(current_user, audit.CREATE_TARGET, target=target.id, city=city.id)
     db.session.commit()
     flash(_("The target is set; the city's home page shows it."), "success")
@@ -152,8 +153,8 @@ def delete_city_target(city_id: int, target_id: int):
     if target is None or target.scope_ambassador_city_id != city.id:
         abort(404)
     if MoveForm().validate_on_submit():
-        audit.record(current_user, audit.DELETE_TARGET, target=target.id, city=city.id)
-        db.session.delete(target)
-        db.session.commit()
+        if targets.delete(target) == targets.Change.MADE:
+            audit.record(current_user, audit.DELETE_TARGET, target=target_id, city=city.id)
+            db.session.commit()
         flash(_("The target is deleted."), "success")
     return redirect(url_for("coordinate.city", city_id=city.id) + "#targets", code=303)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import audit
-from .. import targets as progress_of
+from .. import targets as target_rules
 from ..extensions import db
 from ..i18n import country_name
 from ..models import AmbassadorCity, Target, TargetMetric, TargetScope
@@ -51,18 +51,24 @@ def _form(target: Target | None = None, formdata=None):
     return form
 
 
-def _apply(form, target: Target) -> None:
-    target.metric = TargetMetric(form.metric.data)
-    target.scope = TargetScope(form.scope.data)
-    target.scope_country = form.country.data if target.scope == TargetScope.COUNTRY else None
-    target.scope_ambassador_city_id = (
-        int(form.ambassador_city.data) if target.scope == TargetScope.AMBASSADOR_CITY else None
+def _languages() -> list[str]:
+    return current_app.config["LANGUAGES"]
+
+
+def _values(form) -> target_rules.TargetValues:
+    """The form's answers; which of country and city counts is the domain's rule."""
+    city = form.ambassador_city.data
+    return target_rules.TargetValues(
+        metric=TargetMetric(form.metric.data),
+        scope=TargetScope(form.scope.data),
+        country=form.country.data or None,
+        city_id=int(city) if city and city.isdigit() else None,
+        value=form.value.data,
+        start_date=form.start_date.data,
+        deadline=form.deadline.data,
+        published=form.published.data,
+        titles={lang: form[f"title_{lang}"].data for lang in _languages()},
     )
-    target.value = form.value.data
-    target.start_date = form.start_date.data
-    target.deadline = form.deadline.data
-    target.published = form.published.data
-    target.titles = {lang: form[f"title_{lang}"].data for lang in current_app.config["LANGUAGES"]}
 
 
 @bp.route("/targets", methods=["GET", "POST"])
@@ -70,23 +76,18 @@ def _apply(form, target: Target) -> None:
 def targets():
     form = _form(formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        target = Target()
-        _apply(form, target)
-        db.session.add(target)
-        db.session.flush()
+        target = target_rules.create(_values(form), languages=_languages())
         audit.record(current_user, audit.CREATE_TARGET, target=target.id,
                      published=target.published)
         db.session.commit()
         flash(_("The target “%(title)s” is saved.", title=target.title_in("en")), "success")
         return redirect(url_for("coordinate.targets") + f"#target-{target.id}", code=303)
-    rows = db.session.scalars(
-        sa.select(Target).order_by(Target.published.desc(), Target.deadline, Target.id)
-    ).all()
-    today = progress_of.today_utc()
+    rows = target_rules.for_coordinators()
+    today = target_rules.today_utc()
     return render_template(
         "coordinate/targets.html",
         form=form,
-        rows=[(t, progress_of.progress(t, today)) for t in rows],
+        rows=[(t, target_rules.progress(t, today)) for t in rows],
     ), 400 if form.errors else 200
 
 
@@ -96,7 +97,8 @@ def edit_target(target_id: int):
     target = db.get_or_404(Target, target_id)
     form = _form(target, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        _apply(form, target)
+        if not target_rules.update(target, _values(form), languages=_languages()):
+            abort(404)  # deleted meanwhile
         audit.record(current_user, audit.EDIT_TARGET, target=target.id,
                      published=target.published)
         db.session.commit()
@@ -108,33 +110,35 @@ def edit_target(target_id: int):
 
 def _decide(target_id: int, change, message: str, action: str):
     target = db.get_or_404(Target, target_id)
-    if DecisionForm().validate_on_submit():
-        audit.record(current_user, action, target=target.id)
-        change(target)
+    if not DecisionForm().validate_on_submit():
+        return redirect(url_for("coordinate.targets"), code=303)
+    outcome = change(target)
+    if outcome == target_rules.Change.NEEDS_TITLES:
+        flash(_("Give the target a title in every language before publishing it."), "error")
+        return redirect(url_for("coordinate.edit_target", target_id=target_id), code=303)
+    if outcome == target_rules.Change.MADE:  # a second click changed nothing: no entry
+        audit.record(current_user, action, target=target_id)
         db.session.commit()
-        flash(message, "success")
+    flash(message, "success")
     return redirect(url_for("coordinate.targets"), code=303)
 
 
 @bp.post("/targets/<int:target_id>/publish")
 @coordinator_required
 def publish_target(target_id: int):
-    target = db.get_or_404(Target, target_id)
-    if not all(target.titles.get(lang) for lang in current_app.config["LANGUAGES"]):
-        flash(_("Give the target a title in every language before publishing it."), "error")
-        return redirect(url_for("coordinate.edit_target", target_id=target.id), code=303)
-    return _decide(target_id, lambda t: setattr(t, "published", True),
+    return _decide(target_id, lambda t: target_rules.publish(t, languages=_languages()),
                    _("The target is published."), audit.PUBLISH_TARGET)
 
 
 @bp.post("/targets/<int:target_id>/unpublish")
 @coordinator_required
 def unpublish_target(target_id: int):
-    return _decide(target_id, lambda t: setattr(t, "published", False),
+    return _decide(target_id, target_rules.unpublish,
                    _("The target is no longer published."), audit.UNPUBLISH_TARGET)
 
 
 @bp.post("/targets/<int:target_id>/delete")
 @coordinator_required
 def delete_target(target_id: int):
-    return _decide(target_id, db.session.delete, _("The target is deleted."), audit.DELETE_TARGET)
+    return _decide(target_id, target_rules.delete, _("The target is deleted."),
+                   audit.DELETE_TARGET)

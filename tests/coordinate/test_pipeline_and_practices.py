@@ -119,6 +119,52 @@ def test_bad_pipeline_input_is_explained_and_kept(client, coordinator):
     assert city_named("Porto").stage == PipelineStage.CANDIDATE
 
 
+@pytest.mark.parametrize(("stage", "data", "field", "message"), [
+    (PipelineStage.CANDIDATE, {"interview_date": "2026-01-05", "interviewer": "   "},
+     "interviewer", "Enter who led the interview."),
+    (PipelineStage.INTERVIEWED, {"commitment_date": "2026-01-05", "commitment_statement": " ",
+                                 "languages": ["pt"], "countries": ["PT"]},
+     "commitment_statement", "Enter the commitment statement."),
+])
+def test_a_detail_of_spaces_only_is_asked_for_again_not_a_server_error(
+    client, coordinator, stage, data, field, message
+):
+    city = factories.ambassador_city(name="Porto", country="PT", stage=stage)
+    response = client.post(f"/en/coordinate/cities/{city.id}/move",
+                           data={"from_stage": stage.value, **data})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page and f'href="#{field}"' in page
+    db.session.expire_all()
+    assert city_named("Porto").stage == stage
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PipelineEvent)) == 0
+
+
+def test_a_city_moved_by_someone_else_while_the_request_runs_is_not_moved_twice(
+    client, coordinator, monkeypatch
+):
+    from manifesto import pipeline
+
+    city = factories.ambassador_city(name="Porto", country="PT", stage=PipelineStage.CANDIDATE)
+    real_move = pipeline.move
+
+    def someone_else_first(*args, **kwargs):
+        with db.engine.begin() as connection:  # another coordinator's request, committed
+            connection.execute(sa.update(AmbassadorCity).where(AmbassadorCity.id == city.id)
+                               .values(stage=PipelineStage.INTERVIEWED, interviewer="Ana"))
+        return real_move(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "move", someone_else_first)
+    response = client.post(f"/en/coordinate/cities/{city.id}/move", data={
+        "from_stage": "candidate", "interview_date": "2026-01-05", "interviewer": "Rui"},
+        follow_redirects=True)
+    assert "moved by someone else in the meantime" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (city_named("Porto").stage, city_named("Porto").interviewer) == (
+        PipelineStage.INTERVIEWED, "Ana")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PipelineEvent)) == 0
+
+
 def test_coordinator_sets_and_deletes_a_city_target(client, coordinator):
     city = factories.ambassador_city(name="Lyon", country="FR", stage=PipelineStage.AMBASSADOR)
     bad = client.post(f"/en/coordinate/cities/{city.id}/targets", data={

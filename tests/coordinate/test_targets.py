@@ -13,6 +13,7 @@ from manifesto import targets
 from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import (
+    AuditEvent,
     Role,
     SignatoryKind,
     SignatureStatus,
@@ -148,6 +149,17 @@ def test_a_target_without_every_title_cannot_be_published(client, coordinator):
     assert "Give the target a title in every language" in text(response)
     db.session.refresh(target)
     assert not target.published
+
+
+def test_a_second_click_is_answered_alike_and_logged_once(client, coordinator):
+    client.post("/en/coordinate/targets", data=form(published=None))
+    target = db.session.scalar(sa.select(Target))
+    for _ in range(2):
+        response = client.post(f"/en/coordinate/targets/{target.id}/publish",
+                               follow_redirects=True)
+        assert "The target is published." in text(response)
+    actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["create_target", "publish_target"]
 
 
 def test_the_campaign_badge_counts_signatories_in_the_visitors_language(client):
