@@ -32,7 +32,7 @@ from sqlalchemy import orm as so
 from flask import Flask, Response, current_app, g, has_request_context
 from flask.cli import with_appcontext
 
-from .cli import friendly_db_errors
+from .cli.errors import friendly_db_errors
 from .emails import mask_email, recipient_hash
 from .extensions import db
 from .models import OutboxMessage, OutboxStatus, utcnow
