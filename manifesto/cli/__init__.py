@@ -10,6 +10,7 @@ from .backup import backup_command
 from .counts import counts_group
 from .demo import demo_command
 from .errors import friendly_db_errors
+from .outbox import outbox_group
 from .privacy import privacy_group
 from .translate import translate_group
 
@@ -23,8 +24,6 @@ def _wrap_migrate_commands() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from ..outbox import outbox_group  # outbox imports this package
-
     _wrap_migrate_commands()
     app.cli.add_command(demo_command)
     app.cli.add_command(translate_group)
