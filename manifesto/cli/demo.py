@@ -7,10 +7,9 @@ import secrets
 import click
 from flask.cli import with_appcontext
 
+from ..accounts import MIN_PASSWORD_LENGTH
 from ..extensions import db
 from .errors import check_schema, friendly_db_errors
-
-MIN_PASSWORD_LENGTH = 12
 
 
 @click.command("demo")
