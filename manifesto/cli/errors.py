@@ -43,9 +43,10 @@ def friendly_db_errors(callback):
     return wrapper
 
 
-def check_schema() -> None:
-    """Fail early, with a hint, when the tables do not exist yet."""
-    if not sa.inspect(db.engine).has_table("signature"):
+def check_schema(table: str = "signature", missing: str = "tables") -> None:
+    """Fail early, with a hint, when ``table`` does not exist yet (``missing`` names it in the
+    message: by default the signatures' table stands for the whole schema)."""
+    if not sa.inspect(db.engine).has_table(table):
         raise click.ClickException(
-            "the database has no tables yet; run: flask --app wsgi db upgrade"
+            f"the database has no {missing} yet; run: flask --app wsgi db upgrade"
         )

@@ -15,14 +15,7 @@ from flask.cli import with_appcontext
 from .. import outbox
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
-from .errors import friendly_db_errors
-
-
-def _check_table() -> None:
-    if not sa.inspect(db.engine).has_table(OutboxMessage.__tablename__):
-        raise click.ClickException(
-            "the database has no outbox table yet; run: flask --app wsgi db upgrade"
-        )
+from .errors import check_schema, friendly_db_errors
 
 
 def _age(delta: timedelta) -> str:
@@ -81,7 +74,7 @@ def send_command(limit: int) -> None:
     each time waiting twice as long; run this again or keep `outbox worker` running. Exits
     with 1 if a message failed for good in this run.
     """
-    _check_table()
+    check_schema(OutboxMessage.__tablename__, "outbox table")
     due = outbox.due_count()
     totals = outbox.DeliveryReport()
     if due:
@@ -111,7 +104,7 @@ def worker_command(interval: float, limit: int) -> None:
     prints what it did. On PostgreSQL any number of workers may run: each message is sent
     by one of them.
     """
-    _check_table()
+    check_schema(OutboxMessage.__tablename__, "outbox table")
     worker_id = outbox.default_worker_id()
     stop = _Stop()
     previous = {sig: signal.signal(sig, stop.request) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -145,7 +138,7 @@ def status_command() -> None:
     Also shows how many are due now, how long the oldest pending one has waited, and where
     mail goes (SMTP server or .eml files; the password is never shown).
     """
-    _check_table()
+    check_schema(OutboxMessage.__tablename__, "outbox table")
     counts = outbox.status_counts()
     for status in OutboxStatus:
         click.echo(f"{status.value:<8} {counts[status]:>7}")
