@@ -5,6 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from ..counts import (
+    counter_drift,
+    history_drift,
+    rebuild_signature_counts,
+    stats_drift,
+    total_history_drift,
+)
 from ..extensions import db
 from .errors import friendly_db_errors
 
@@ -21,14 +28,6 @@ def counts_group() -> None:
 def counts_reconcile(check: bool) -> None:
     """Compare the counters, the daily history and the dashboard's statistics with the
     signature rows; repair drift."""
-    from ..counts import (
-        counter_drift,
-        history_drift,
-        rebuild_signature_counts,
-        stats_drift,
-        total_history_drift,
-    )
-
     drift = counter_drift()
     for kind, status, country, stored, actual in drift:
         click.echo(f"{kind.value:<12} {status.value:<10} {country}  stored {stored:>8}  actual {actual:>8}")

@@ -26,6 +26,7 @@ def demo_command(password: str | None) -> None:
 
     Safe to run again: what exists is kept and the demo accounts get the given password.
     """
+    # Imported here, not at the top: the web app registers this command but never runs it.
     from .. import demo
 
     if password is None:

@@ -7,6 +7,7 @@ import os
 import click
 from flask.cli import with_appcontext
 
+from .. import retention
 from .errors import check_schema, friendly_db_errors
 
 
@@ -27,8 +28,6 @@ def privacy_purge(dry_run: bool, quiet: bool) -> None:
     finds nothing left to do, and two runs at once do not erase anything twice. Periods are
     the RETENTION_* and IP_HASH_RETENTION_DAYS settings.
     """
-    from .. import retention
-
     check_schema()
     due = retention.due()
     total = sum(due.values())
