@@ -291,7 +291,7 @@ def main(count: int, batch: int, reset: bool, seed: int | None, upgrade: bool,
         raise click.ClickException(str(exc)) from None
 
     from manifesto import campaign, models, texts
-    from manifesto.cli import database_label
+    from manifesto.cli.errors import database_label
     from manifesto.counts import rebuild_signature_counts
     from manifesto.extensions import db
     from manifesto.i18n import country_choices

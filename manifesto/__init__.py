@@ -19,17 +19,17 @@ from .extensions import babel, csrf, db, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers and a writer work at once; foreign keys are off in SQLite by default."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        from flask import current_app
+def _tune_sqlite(app: Flask) -> None:
+    """Settings for this app's SQLite engines, on each new connection and each return to the
+    pool. Listeners on the engines themselves, not on SQLAlchemy's classes: another engine in
+    the same process (a library's, a script's) keeps SQLite's own settings."""
+    config = app.config
 
-        try:
-            timeout = int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
-            mmap_size = int(current_app.config.get("SQLITE_MMAP_SIZE", 0))
-        except RuntimeError:  # outside an app context (Alembic offline, scripts)
-            timeout, mmap_size = 5000, 0
+    def pragmas(dbapi_connection, connection_record):
+        """WAL lets readers and a writer work at once; foreign keys are off in SQLite by
+        default."""
+        timeout = int(config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
+        mmap_size = int(config.get("SQLITE_MMAP_SIZE", 0))
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -39,8 +39,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
             cursor.execute(f"PRAGMA mmap_size={mmap_size}")
         cursor.close()
 
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", pragmas)
+            sa.event.listen(engine, "checkin", _sqlite_optimize)
 
-@sa.event.listens_for(sa.pool.Pool, "checkin")
+
 def _sqlite_optimize(dbapi_connection, connection_record):
     """SQLite plans without statistics until ANALYZE has run, and then takes an index on
     ``flagged`` (two values) for one on ``ambassador_city_id``, reading a million rows for a
@@ -48,7 +54,7 @@ def _sqlite_optimize(dbapi_connection, connection_record):
     never analyzed or have grown much since, as SQLite asks long-lived connections to do. Run
     whenever a connection goes back to the pool: it costs about 10 µs when there is nothing
     to do, which is nearly always."""
-    if not isinstance(dbapi_connection, sqlite3.Connection):
+    if not isinstance(dbapi_connection, sqlite3.Connection):  # None: invalidated meanwhile
         return
     try:
         dbapi_connection.execute("PRAGMA optimize")
@@ -97,6 +103,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     i18n.init_app(app)
     urls.init_app(app)
     db.init_app(app)
+    _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
     babel.init_app(
         app,

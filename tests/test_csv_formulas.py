@@ -144,7 +144,7 @@ def test_every_csv_the_app_writes_is_safe(app):
 
 @pytest.mark.parametrize("danger", DANGEROUS)
 def test_an_exported_activity_imports_back_unchanged(app, danger):
-    from manifesto import outreach
+    from manifesto.ambassador import csv_import
 
     client = app.test_client()
     own, _user = ambassador(client)
@@ -153,7 +153,7 @@ def test_an_exported_activity_imports_back_unchanged(app, danger):
     exported = client.get("/en/ambassador/activities.csv").get_data()
     other_city = city()  # the same activity again in its own city would be a repeat
     with app.test_request_context("/en/ambassador/activities/import"):
-        result = outreach.read_csv(exported, "activities.csv", other_city)
+        result = csv_import.read_csv(exported, "activities.csv", other_city)
     assert result.problem is None
     [row] = result.rows
     assert row.problems == [] and row.values["description"] == danger

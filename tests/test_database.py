@@ -20,6 +20,31 @@ def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite connection settings")
+def test_sqlite_runs_optimize_when_a_connection_goes_back_to_the_pool(app):
+    connection = db.engine.connect()
+    statements = []
+    connection.connection.dbapi_connection.set_trace_callback(statements.append)
+    connection.close()
+    assert "PRAGMA optimize" in statements
+
+
+def test_another_engine_in_the_process_keeps_sqlites_own_settings(app, tmp_path):
+    """The app's connection settings are its own: a library's or a script's SQLite engine in
+    the same process is left as SQLite makes it."""
+    other = sa.create_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    try:
+        connection = other.connect()
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+        statements = []
+        connection.connection.dbapi_connection.set_trace_callback(statements.append)
+        connection.close()
+        assert "PRAGMA optimize" not in statements
+    finally:
+        other.dispose()
+
+
 def test_flask_db_upgrade_builds_the_schema_the_models_describe(make_app):
     """A model change without its migration fails here."""
     app = make_app(tables=False)

@@ -19,7 +19,7 @@ from ..i18n import current_language
 from ..models import AmbassadorCity, PipelineStage
 from ..security import ambassador_required
 from ..urls import absolute_url, path_for
-from . import bp
+from . import bp, csv_import
 from .forms import (
     ActivityForm,
     DeleteForm,
@@ -247,7 +247,7 @@ def import_activities():
         return _import_page(form, None), (400 if form.errors else 200)
     upload = form.file.data
     data = upload.stream.read(outreach.IMPORT_MAX_BYTES + 1)
-    result = outreach.read_csv(data, upload.filename or "", city)
+    result = csv_import.read_csv(data, upload.filename or "", city)
     if result.problem:
         form.file.errors = [result.problem]
         return _import_page(form, None), 400

@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from manifesto import outreach, streaming
+from manifesto.ambassador import csv_import
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity
 from tests import factories
@@ -282,10 +283,10 @@ def test_an_exported_file_imports_back_as_the_same_activities(app):
         activities = list(db.session.scalars(outreach.activities_query(own.id)))
         exported = outreach.export_csv(activities, lambda code: f"http://x/?ref={code}", {})
         # Into the same log: already there, refused; into another city's: the same values.
-        again = outreach.read_csv(exported.encode("utf-8"), "export.csv", own)
+        again = csv_import.read_csv(exported.encode("utf-8"), "export.csv", own)
         assert [p.message for r in again.rows for p in r.problems] == [
             "Already in your log: an activity of this type with this title on this date."]
-        elsewhere = outreach.read_csv(exported.encode("utf-8"), "export.csv", other)
+        elsewhere = csv_import.read_csv(exported.encode("utf-8"), "export.csv", other)
     [row] = elsewhere.valid
     assert row.values["title"] == "=1+1"
     assert row.values["description"] == "- first point\n- second point"
@@ -295,7 +296,7 @@ def test_an_exported_file_imports_back_as_the_same_activities(app):
 
 def test_a_row_repeated_in_the_file_is_refused(app):
     with app.test_request_context("/en/"):
-        result = outreach.read_csv(csv_text(GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0]).encode(),
+        result = csv_import.read_csv(csv_text(GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0]).encode(),
                                    "a.csv", city())
     assert [r.number for r in result.valid] == [2, 3]
     [repeated] = result.rejected
@@ -313,7 +314,7 @@ def test_rows_use_exactly_the_forms_rules(app):
         "2024-05-01,event,Too many cells,,en,1,0,0,,extra",
     ]
     with app.test_request_context("/en/"):
-        result = outreach.read_csv(csv_text(*rows).encode(), "a.csv", city())
+        result = csv_import.read_csv(csv_text(*rows).encode(), "a.csv", city())
     problems = {r.number: [(p.column, p.message) for p in r.problems] for r in result.rows}
     assert problems[2] == [("date", "The date cannot be before the campaign's launch on "
                                     "November 23, 2016.")]
@@ -328,7 +329,7 @@ def test_rows_use_exactly_the_forms_rules(app):
 
 def test_extra_columns_are_ignored_and_said_so(app):
     with app.test_request_context("/en/"):
-        result = outreach.read_csv(
+        result = csv_import.read_csv(
             csv_text(GOOD_ROWS[1] + ",note,http://x/?ref=a,4",
                      header=HEADER + ",notes,referral_link,signatures_attributed").encode(),
             "a.csv", city())
