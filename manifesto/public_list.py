@@ -1,8 +1,14 @@
-"""The public list of signatories: the filters it takes and the query that answers them.
+"""The public list of signatories: the filters it takes and the one query that answers them.
 
-The list page and the API read their filters each in their own way (leniently for people,
-strictly for programs), then both ask this module for the rows, so they cannot list different
-signatories.
+The list page (``public.routes.signatories``) and the API (``/api/v1/signatories`` and its
+CSV) read their filters each in their own way: the page leniently, dropping what is not on
+offer, as a person sees what the page shows; the API strictly (``api/params.py``), as a program
+cannot. Both then hand the same ``SignatoryFilters`` to the same query here, so that they cannot
+list different signatories (tests/test_page_and_api_agree.py).
+
+Who is on the list is decided when a signature changes status (``transitions``): it has
+``public_since`` while it counts, is not flagged, and its signatory agreed to be listed. Only
+the columns the list may show are selected; contact details are never read.
 """
 
 from __future__ import annotations
@@ -12,12 +18,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .counts import kinds_of
+from .extensions import db
 from .models import Signatory, SignatoryTheme, Signature, Theme
 from .signing import fold
 
 
 @dataclass(frozen=True)
 class SignatoryFilters:
+    """The list's filters, already checked by whoever read them; None where none applies.
+
+    ``kind`` a ``SignatoryKind`` value ("mayor" includes the delegates who sign for one,
+    ``counts.kinds_of``), ``country`` an ISO 3166-1 code in capitals, ``language`` one of the
+    site's, ``theme`` a ``Theme`` value, ``q`` a part of the name, matched as ``signing.fold``
+    folds names (case-folded: "ÉVORA" finds "Évora", "STRASSE" finds "Straße"; accents stay).
+    """
+
     kind: str | None = None
     country: str | None = None
     language: str | None = None
@@ -29,8 +44,8 @@ class SignatoryFilters:
 
 
 def signatories_query(filters: SignatoryFilters) -> sa.Select:
-    """The public list's rows, as ``public.routes.signatories`` selects them, newest first;
-    only the columns the list may show."""
+    """The public list's rows matching ``filters``, newest first; only the columns the list
+    may show."""
     query = (
         sa.select(
             Signatory.id.label("signatory_id"),
@@ -62,3 +77,11 @@ def signatories_query(filters: SignatoryFilters) -> sa.Select:
         query = query.where(Signatory.name_folded.contains(fold(filters.q), autoescape=True))
     return query.order_by(Signature.public_since.desc(), Signature.id.desc())
 
+
+def page(filters: SignatoryFilters, number: int, per_page: int) -> tuple[list[sa.Row], bool]:
+    """Page ``number`` (from 1) of the list, and whether another follows (one row more is read
+    to know)."""
+    rows = db.session.execute(
+        signatories_query(filters).offset((number - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return rows[:per_page], len(rows) > per_page

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from .. import counts, pipeline, targets
+from .. import counts, pipeline, public_list, targets
 from ..counts import COUNTED, kinds_of
 from ..extensions import db
 from ..models import (
@@ -93,8 +93,9 @@ def history(kind: str | None = None, country: str | None = None, start: date | N
 
 
 def counted_total(filters: SignatoryFilters) -> int | None:
-    """What the list page says has signed, from the counters (never a count of signature rows):
-    for the kind and country filters; None when another filter applies, as no counter knows.
+    """How many have signed, by the counters (never a count of signature rows), for the kind
+    and country filters: the API's ``total``; None when another filter applies, as no counter
+    knows. Unfiltered, it is the sum of the figures the list page and the home page give.
 
     It includes those who chose not to be listed, so it can exceed the rows of the list.
     """
@@ -139,11 +140,9 @@ def _items(rows, session: so.Session | None = None) -> list[dict]:
 
 
 def signatories_page(filters: SignatoryFilters, page: int, per_page: int) -> tuple[list[dict], bool]:
-    """One page of the list, and whether another follows (one row more is read to know)."""
-    rows = db.session.execute(
-        signatories_query(filters).offset((page - 1) * per_page).limit(per_page + 1)
-    ).all()
-    return _items(rows[:per_page]), len(rows) > per_page
+    """One page of the list, and whether another follows."""
+    rows, has_next = public_list.page(filters, page, per_page)
+    return _items(rows), has_next
 
 
 def signatories_batches(filters: SignatoryFilters, render: Callable[[list[dict]], str],
