@@ -19,7 +19,7 @@ from . import outbox, throttle
 from .emails import recipient_hash
 from .extensions import db
 from .i18n import country_name
-from .models import OutboxMessage, Signature, SignatoryKind, utcnow
+from .models import OutboxMessage, Signature, public_name, utcnow
 from .urls import absolute_url
 
 # E-mails that anyone can cause by typing an address into the sign or "new link" form: the
@@ -102,12 +102,6 @@ def within_cap(address: str) -> bool:
 def _queue(message: Message | None, signature_id: int) -> None:
     if message is not None:
         message.queue(signature_id)
-
-
-def public_name(who) -> str:
-    if who.kind == SignatoryKind.ORGANISATION:
-        return who.organisation_name or ""
-    return who.city
 
 
 def confirm(who, confirm_token: str, manage_token: str, language: str) -> Message | None:

@@ -23,8 +23,8 @@ from ..models import (
     SignatureStatus,
     Target,
     TargetScope,
+    public_name,
 )
-from ..notify import public_name
 from ..public_list import SignatoryFilters, signatories_query
 from ..streaming import KeysetStream
 
