@@ -446,7 +446,11 @@ def _decided(won: transitions.Won | None, signature: Signature, already) -> Deci
 
 
 def verify(signature: Signature, coordinator: User) -> Decision:
-    """A mayor's or delegate's mandate checked: counted, listed, told so."""
+    """A mayor's or delegate's mandate checked: counted, listed, told so.
+
+    Only a confirmed signature that is not flagged can be verified, as its row says at the
+    moment of the change (the compare-and-set checks both): any other is refused as NOT_NOW
+    (ALREADY if it is verified), and nothing changes."""
     won = transitions.change(
         signature, allowed=(SignatureStatus.CONFIRMED,), if_flagged=False,
         status=SignatureStatus.VERIFIED, verified_at=utcnow(), verified_by_id=coordinator.id,
