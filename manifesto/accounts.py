@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.matching import RANKED_DICTIONARIES
 
-from . import outbox, throttle
+from . import notify, throttle
 from .extensions import db
 from .keyed import keyed_hash
 from .models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
@@ -452,22 +451,6 @@ def request_reset(email: str, client: str) -> None:
 
 
 def _send(kind: str, user: User, subject_fn, **context) -> None:
-    """Render ``templates/email/<kind>.txt`` in the user's language and queue it."""
+    """Write ``templates/email/<kind>.txt`` in the user's language and queue it."""
     language = user.locale if user.locale in current_app.config["LANGUAGES"] else "en"
-    with force_locale(language):
-        body = render_template(
-            f"email/{kind}.txt",
-            user=user,
-            site_name=current_app.config["SITE_NAME"],
-            contact_email=current_app.config["CONTACT_EMAIL"],
-            manage_url=None,
-            **context,
-        )
-        subject = subject_fn()
-    outbox.enqueue(
-        kind=kind,
-        to_address=user.email,
-        subject=subject,
-        body_text=body,
-        language=language,
-    )
+    notify.message(kind, user.email, language, subject_fn, user=user, **context).queue()

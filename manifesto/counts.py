@@ -38,6 +38,17 @@ from .models import (
 )
 
 MAYOR_KINDS = (SignatoryKind.MAYOR, SignatoryKind.DELEGATE)
+
+
+def kinds_of(kind: str | None) -> tuple[SignatoryKind, ...] | None:
+    """The signatory kinds a ``kind`` filter means: a delegate signs for a mayor."""
+    if kind is None:
+        return None
+    if kind == SignatoryKind.MAYOR:
+        return MAYOR_KINDS
+    return (SignatoryKind(kind),)
+
+
 # Still standing: waiting for confirmation, confirmed or verified (not withdrawn or rejected).
 LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)
 ORGANISATION_COUNTED = (SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED)

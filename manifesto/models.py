@@ -276,9 +276,17 @@ class Signatory(db.Model):
 
     @property
     def display_name(self) -> str:
-        if self.kind == SignatoryKind.ORGANISATION:
-            return self.organisation_name or ""
-        return self.city
+        return public_name(self)
+
+
+def public_name(who) -> str:
+    """The name a signatory is listed, searched and written to under: the organisation's, or
+    for a mayor (or a delegate signing for one) the city's. ``who`` is anything with ``kind``,
+    ``organisation_name`` and ``city``: a ``Signatory``, the sign form's ``SignRequest``, a row
+    of the public list."""
+    if who.kind == SignatoryKind.ORGANISATION:
+        return who.organisation_name or ""
+    return who.city
 
 
 class SignatoryTheme(db.Model):

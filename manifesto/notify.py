@@ -1,7 +1,9 @@
-"""The e-mails a signatory receives, written in their language and queued in the outbox.
+"""E-mails, written in their reader's language and queued in the outbox: ``message`` writes
+any of them (the signatories' below, the accounts' in ``accounts``).
 
-Every message carries the link to the signatory's own page. Nothing here sends anything:
-``outbox.enqueue`` adds a row to the current transaction.
+Every message to a signatory carries the link to their own page. Links are absolute URLs on
+``SITE_URL`` (``urls``), so nothing here needs a request: the CLI and scripts write the same
+e-mails. Nothing here sends anything: ``outbox.enqueue`` adds a row to the current transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from . import outbox, throttle
 from .emails import recipient_hash
 from .extensions import db
 from .i18n import country_name
-from .models import OutboxMessage, Signature, SignatoryKind, utcnow
+from .models import OutboxMessage, Signature, public_name, utcnow
 from .urls import absolute_url
 
 # E-mails that anyone can cause by typing an address into the sign or "new link" form: the
@@ -39,7 +41,7 @@ class Message:
     body_text: str
     language: str
 
-    def queue(self, signature_id: int) -> None:
+    def queue(self, signature_id: int | None = None) -> None:
         outbox.enqueue(
             kind=self.kind,
             to_address=self.to_address,
@@ -50,28 +52,35 @@ class Message:
         )
 
 
+def message(kind: str, to_address: str, language: str, subject_fn, **context) -> Message:
+    """E-mail ``kind`` to ``to_address``: ``templates/email/<kind>.txt`` and ``subject_fn()``,
+    both in ``language`` whatever the page's (someone else's action may cause it), with the
+    site's name and contact address and ``context``. No link to a signatory's own page unless
+    ``context`` gives its ``manage_url``."""
+    context.setdefault("manage_url", None)
+    with force_locale(language):
+        body = render_template(
+            f"email/{kind}.txt",
+            site_name=current_app.config["SITE_NAME"],
+            contact_email=current_app.config["CONTACT_EMAIL"],
+            **context,
+        )
+        subject = subject_fn()
+    return Message(kind, to_address, subject, body, language)
+
+
 def _message(kind: str, who, language: str, subject_fn, **context) -> Message | None:
     """E-mail ``kind`` for ``who`` (a Signatory, or the SignRequest that creates one), or None
     if there is no address to write to (a withdrawn signature)."""
     address = who.contact_email
     if not address:
         return None
-    with force_locale(language):
-        context.setdefault("manage_url", None)
-        if context.get("manage_token"):
-            context["manage_url"] = absolute_url(
-                "sign.my_signature", lang_code=language, token=context.pop("manage_token"))
-        body = render_template(
-            f"email/{kind}.txt",
-            signatory=who,
-            public_name=public_name(who),
-            country=country_name(who.country, language),
-            site_name=current_app.config["SITE_NAME"],
-            contact_email=current_app.config["CONTACT_EMAIL"],
-            **context,
-        )
-        subject = subject_fn()
-    return Message(kind, address, subject, body, language)
+    if context.get("manage_token"):
+        context["manage_url"] = absolute_url(
+            "sign.my_signature", lang_code=language, token=context.pop("manage_token"))
+    return message(kind, address, language, subject_fn, signatory=who,
+                   public_name=public_name(who), country=country_name(who.country, language),
+                   **context)
 
 
 def within_cap(address: str) -> bool:
@@ -102,12 +111,6 @@ def within_cap(address: str) -> bool:
 def _queue(message: Message | None, signature_id: int) -> None:
     if message is not None:
         message.queue(signature_id)
-
-
-def public_name(who) -> str:
-    if who.kind == SignatoryKind.ORGANISATION:
-        return who.organisation_name or ""
-    return who.city
 
 
 def confirm(who, confirm_token: str, manage_token: str, language: str) -> Message | None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy import orm as so
 from flask import Flask, Response, current_app, g, has_request_context
 
@@ -43,6 +44,10 @@ def _message_domain() -> str:
 
 _INSERT_MESSAGE = sa.insert(OutboxMessage.__table__)
 
+queued = Namespace().signal("outbox-queued", doc="""
+Sent by ``enqueue`` for each message it added, with the app as sender and ``message_id``:
+whoever cares (the development hook below) listens, so that queueing needs no request.""")
+
 
 def enqueue(
     *,
@@ -56,7 +61,7 @@ def enqueue(
     """Add one message to the outbox in the current transaction (the caller commits).
 
     A Core insert on the session's connection: it goes in at once, in the same transaction
-    as the change that caused it. Returns the new row's id.
+    as the change that caused it. Returns the new row's id, also announced by ``queued``.
     """
     message_id = db.session.connection().execute(
         _INSERT_MESSAGE,
@@ -71,8 +76,7 @@ def enqueue(
             "message_id": f"<{uuid.uuid4().hex}@{_message_domain()}>",
         },
     ).inserted_primary_key[0]
-    if has_request_context():
-        g.outbox_enqueued = True
+    queued.send(current_app._get_current_object(), message_id=message_id)
     return message_id
 
 
@@ -579,11 +583,18 @@ def oldest_pending() -> datetime | None:
 
 
 def init_app(app: Flask) -> None:
+    queued.connect(_note_queued, app)
     app.after_request(_deliver_after_response)
     if log.level == logging.NOTSET:
         # Outcomes, and in development the confirmation link, show in the console.
         log.setLevel(logging.INFO)
     _ = app.logger  # on first use Flask gives "manifesto" (and so this logger) its handler
+
+
+def _note_queued(app: Flask, **_message) -> None:
+    """A request that queues mail says so, for ``_deliver_after_response``."""
+    if has_request_context():
+        g.outbox_enqueued = True
 
 
 def _deliver_after_response(response: Response) -> Response:

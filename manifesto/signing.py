@@ -41,6 +41,7 @@ from .models import (
     Theme,
     TokenPurpose,
     User,
+    public_name,
     utcnow,
 )
 
@@ -146,12 +147,6 @@ class SignRequest:
     outreach_activity_id: int | None = None  # with ambassador_city_id: the activity's city
     ip_hash: str | None = None  # keyed hash of the address the form came from
 
-    @property
-    def public_name(self) -> str:
-        if self.kind == SignatoryKind.ORGANISATION:
-            return self.organisation_name or ""
-        return self.city
-
 
 class SignOutcome(enum.StrEnum):
     CREATED = "created"
@@ -193,7 +188,7 @@ def find_duplicate(req: SignRequest) -> Signature | None:
             "email": canonical_email(req.contact_email),
             "kinds": [k.value for k in kinds],
             "country": req.country,
-            "name": fold(req.public_name),
+            "name": fold(public_name(req)),
         },
     ).scalar()
     return db.session.get(Signature, found) if found is not None else None
@@ -292,7 +287,7 @@ def _create(req: SignRequest) -> int:
             "contact_name": req.contact_name,
             "contact_email": req.contact_email,
             "email_canonical": email_canonical,
-            "name_folded": fold(req.public_name),
+            "name_folded": fold(public_name(req)),
             "listed_publicly": req.listed_publicly,
         },
     ).inserted_primary_key[0]
@@ -317,7 +312,7 @@ def _create(req: SignRequest) -> int:
             "outreach_activity_id": req.outreach_activity_id,
             "signer_emails_sent": 1 if send else 0,
             "created_at": now,
-            "duplicate_key": duplicate_key(req.kind, req.country, fold(req.public_name),
+            "duplicate_key": duplicate_key(req.kind, req.country, fold(public_name(req)),
                                            email_canonical),
         },
     ).inserted_primary_key[0]
@@ -451,7 +446,11 @@ def _decided(won: transitions.Won | None, signature: Signature, already) -> Deci
 
 
 def verify(signature: Signature, coordinator: User) -> Decision:
-    """A mayor's or delegate's mandate checked: counted, listed, told so."""
+    """A mayor's or delegate's mandate checked: counted, listed, told so.
+
+    Only a confirmed signature that is not flagged can be verified, as its row says at the
+    moment of the change (the compare-and-set checks both): any other is refused as NOT_NOW
+    (ALREADY if it is verified), and nothing changes."""
     won = transitions.change(
         signature, allowed=(SignatureStatus.CONFIRMED,), if_flagged=False,
         status=SignatureStatus.VERIFIED, verified_at=utcnow(), verified_by_id=coordinator.id,

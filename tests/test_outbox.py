@@ -308,6 +308,21 @@ def test_after_request_delivery_once_the_response_is_closed(make_app, setting, e
     assert len(list((Path(app.instance_path) / "mail").glob("*.eml"))) == int(sent)
 
 
+def test_queueing_needs_no_request_and_leaves_the_request_hook_out_of_it(make_app):
+    """Outside a request (the CLI, a script) a message is queued and announced, and nothing is
+    noted for the after-request hook; inside one, the hook learns of it from the announcement."""
+    app = make_app(MAIL_SERVER=None, OUTBOX_DELIVER_AFTER_REQUEST=True)
+    announced = []
+    with outbox.queued.connected_to(lambda sender, message_id: announced.append(message_id),
+                                    app):
+        [row] = queue()
+        assert "outbox_enqueued" not in outbox.g
+        with app.test_request_context("/en/"):
+            [second] = queue()
+            assert outbox.g.outbox_enqueued is True
+    assert announced == [row.id, second.id]
+
+
 def test_two_workers_send_each_message_exactly_once(make_app, smtp_server):
     mailbox, port = smtp_server(Mailbox(delay=0.02))
     app = smtp_app(make_app, port)

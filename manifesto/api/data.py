@@ -6,18 +6,16 @@ interview notes, referral codes and accounts are not read at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from .. import counts, pipeline, targets
-from ..counts import COUNTED, MAYOR_KINDS
+from .. import counts, pipeline, public_list, targets
+from ..counts import COUNTED, kinds_of
 from ..extensions import db
 from ..models import (
     AmbassadorCity,
-    Signatory,
     SignatoryKind,
     SignatoryTheme,
     Signature,
@@ -25,10 +23,9 @@ from ..models import (
     SignatureStatus,
     Target,
     TargetScope,
-    Theme,
+    public_name,
 )
-from ..notify import public_name
-from ..signing import fold
+from ..public_list import SignatoryFilters, signatories_query
 from ..streaming import KeysetStream
 
 # The HTML list pages no deeper than 2,000 pages of 50; the API as deep, whatever per_page.
@@ -42,15 +39,6 @@ def _iso(value: date | datetime | None) -> str | None:
     if isinstance(value, datetime):
         value = value.date()
     return value.isoformat()
-
-
-def kinds_of(kind: str | None) -> tuple[SignatoryKind, ...] | None:
-    """The signatory kinds a ``kind`` filter means: a delegate signs for a mayor."""
-    if kind is None:
-        return None
-    if kind == SignatoryKind.MAYOR:
-        return MAYOR_KINDS
-    return (SignatoryKind(kind),)
 
 
 # --- counts ------------------------------------------------------------------------------------
@@ -104,56 +92,10 @@ def history(kind: str | None = None, country: str | None = None, start: date | N
 # --- signatories -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SignatoryFilters:
-    kind: str | None = None
-    country: str | None = None
-    language: str | None = None
-    theme: str | None = None
-    q: str | None = None
-
-    def as_args(self) -> dict[str, str]:
-        return {name: value for name, value in vars(self).items() if value is not None}
-
-
-def signatories_query(filters: SignatoryFilters) -> sa.Select:
-    """The public list's rows, as ``public.routes.signatories`` selects them, newest first;
-    only the columns the list may show."""
-    query = (
-        sa.select(
-            Signatory.id.label("signatory_id"),
-            Signatory.kind,
-            Signatory.organisation_name,
-            Signatory.organisation_type,
-            Signatory.city,
-            Signatory.country,
-            Signature.language,
-            Signature.public_since,
-        )
-        .join(Signature.signatory)
-        .where(Signature.public_since.is_not(None))
-    )
-    if filters.kind is not None:
-        query = query.where(Signatory.kind.in_(kinds_of(filters.kind)))
-    if filters.country is not None:
-        query = query.where(Signatory.country == filters.country)
-    if filters.language is not None:
-        query = query.where(Signature.language == filters.language)
-    if filters.theme is not None:
-        query = query.where(
-            sa.exists().where(
-                SignatoryTheme.signatory_id == Signatory.id,
-                SignatoryTheme.theme == Theme(filters.theme),
-            )
-        )
-    if filters.q is not None:
-        query = query.where(Signatory.name_folded.contains(fold(filters.q), autoescape=True))
-    return query.order_by(Signature.public_since.desc(), Signature.id.desc())
-
-
 def counted_total(filters: SignatoryFilters) -> int | None:
-    """What the list page says has signed, from the counters (never a count of signature rows):
-    for the kind and country filters; None when another filter applies, as no counter knows.
+    """How many have signed, by the counters (never a count of signature rows), for the kind
+    and country filters: the API's ``total``; None when another filter applies, as no counter
+    knows. Unfiltered, it is the sum of the figures the list page and the home page give.
 
     It includes those who chose not to be listed, so it can exceed the rows of the list.
     """
@@ -198,11 +140,9 @@ def _items(rows, session: so.Session | None = None) -> list[dict]:
 
 
 def signatories_page(filters: SignatoryFilters, page: int, per_page: int) -> tuple[list[dict], bool]:
-    """One page of the list, and whether another follows (one row more is read to know)."""
-    rows = db.session.execute(
-        signatories_query(filters).offset((page - 1) * per_page).limit(per_page + 1)
-    ).all()
-    return _items(rows[:per_page]), len(rows) > per_page
+    """One page of the list, and whether another follows."""
+    rows, has_next = public_list.page(filters, page, per_page)
+    return _items(rows), has_next
 
 
 def signatories_batches(filters: SignatoryFilters, render: Callable[[list[dict]], str],

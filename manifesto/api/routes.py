@@ -14,7 +14,7 @@ from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .. import csvsafe
+from .. import csvsafe, public_list
 from .. import targets as target_rules
 from ..extensions import db
 from ..models import SignatoryKind, Theme
@@ -172,9 +172,10 @@ def history_csv():
 # --- signatories ---------------------------------------------------------------------------------
 
 
-def _signatory_filters() -> data.SignatoryFilters:
+def _signatory_filters() -> public_list.SignatoryFilters:
+    """The list's filters, strictly: a value not on offer is a 400 that names it."""
     args = request.args
-    return data.SignatoryFilters(
+    return public_list.SignatoryFilters(
         kind=params.choice(args, "kind", SIGNATORY_KINDS),
         country=params.country(args),
         language=params.choice(args, "language", current_app.config["LANGUAGES"]),

@@ -29,7 +29,13 @@ def _flag_label(reason: str) -> str:
 
 @bp.get("/review")
 @coordinator_required
-def review(reject_form: RejectForm | None = None, reject_for: int | None = None):
+def review():
+    return _review_page()
+
+
+def _review_page(reject_form: RejectForm | None = None, reject_for: int | None = None) -> str:
+    """The review queue; with ``reject_form``, signature ``reject_for``'s reason box as it was
+    sent back (with its errors) instead of an empty one."""
     mandates, flagged = signing.review_queue()
     # One reason box per signature, each with its own field names and ids.
     reject_forms = {
@@ -92,7 +98,7 @@ def reject(signature_id: int):
     form = RejectForm(prefix=f"s{signature.id}")
     valid = form.validate_on_submit()
     if not valid and signature.status in counts.LIVE_STATUSES:
-        return review(reject_form=form, reject_for=signature.id), 400
+        return _review_page(reject_form=form, reject_for=signature.id), 400
     if valid:
         name = signature.signatory.display_name
         _decision_done(

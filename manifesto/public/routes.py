@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, make_response, render_template, request
 
-from .. import pipeline, practices, targets, texts
+from .. import pipeline, practices, public_list, targets, texts
 from .. import privacy as privacy_notices
 from ..campaign import (
     ACCESSIBILITY_CHECK,
@@ -16,8 +15,7 @@ from ..campaign import (
 from ..counts import counts_by_country, counts_by_kind_and_country, public_counts
 from ..extensions import db
 from ..i18n import country_choices, country_name, current_language, is_iso_country
-from ..models import Signatory, SignatoryKind, SignatoryTheme, Signature, Target, Theme
-from ..signing import fold
+from ..models import SignatoryKind, Target, Theme
 from . import bp
 
 PER_PAGE = 50
@@ -106,8 +104,9 @@ def accessibility():
                            check=ACCESSIBILITY_CHECK)
 
 
-def _filters() -> dict[str, str]:
-    """The list's filters from the query string; values that are not on offer are dropped."""
+def _filters() -> public_list.SignatoryFilters:
+    """The list's filters from the query string, leniently: values that are not on offer are
+    dropped, as a person sees what the page shows (the API refuses them: ``api/params.py``)."""
     args = request.args
     chosen = {
         "kind": args.get("kind", ""),
@@ -125,7 +124,8 @@ def _filters() -> dict[str, str]:
         "language": lambda v: v in current_app.config["LANGUAGES"],
         "q": bool,
     }
-    return {name: value for name, value in chosen.items() if value and allowed[name](value)}
+    return public_list.SignatoryFilters(
+        **{name: value for name, value in chosen.items() if value and allowed[name](value)})
 
 
 @bp.get("/signatories")
@@ -133,44 +133,17 @@ def signatories():
     filters = _filters()
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
-    query = (
-        sa.select(Signature.public_since, Signature.language, Signatory)
-        .join(Signature.signatory)
-        .where(Signature.public_since.is_not(None))
-    )
-    if "kind" in filters:
-        kinds = [filters["kind"]]
-        if filters["kind"] == SignatoryKind.MAYOR:  # a delegate signs for a mayor
-            kinds.append(SignatoryKind.DELEGATE.value)
-        query = query.where(Signatory.kind.in_([SignatoryKind(k) for k in kinds]))
-    if "country" in filters:
-        query = query.where(Signatory.country == filters["country"])
-    if "language" in filters:
-        query = query.where(Signature.language == filters["language"])
-    if "theme" in filters:
-        query = query.where(
-            sa.exists().where(
-                SignatoryTheme.signatory_id == Signatory.id,
-                SignatoryTheme.theme == Theme(filters["theme"]),
-            )
-        )
-    if "q" in filters:
-        query = query.where(Signatory.name_folded.contains(fold(filters["q"]), autoescape=True))
-    rows = db.session.execute(
-        query.order_by(Signature.public_since.desc(), Signature.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-    ).all()
+    rows, has_next = public_list.page(filters, page, PER_PAGE)
     language = current_language()
     table = sorted(
         counts_by_kind_and_country(), key=lambda row: (-(row[1] + row[2]), country_name(row[0]))
     )
     return render_template(
         "public/signatories.html",
-        rows=rows[:PER_PAGE],
+        rows=rows,
         page=page,
-        has_next=len(rows) > PER_PAGE,
-        filters=filters,
+        has_next=has_next,
+        filters=filters.as_args(),
         counts=public_counts(),
         by_country=table,
         countries=country_choices(language),

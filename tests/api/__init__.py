@@ -26,9 +26,9 @@ from manifesto.models import (
     Target,
     TargetMetric,
     TargetScope,
+    public_name,
     utcnow,
 )
-from manifesto.notify import public_name
 from tests import factories
 
 ORG, MAYOR, DELEGATE = SignatoryKind.ORGANISATION, SignatoryKind.MAYOR, SignatoryKind.DELEGATE

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from manifesto.extensions import db
-from manifesto.notify import public_name
+from manifesto.models import public_name
 from tests.api import FORMULA, campaign
 
 
