@@ -1,4 +1,5 @@
-"""Coordinators' forms: decisions on signatures, publishing a new version of the text."""
+"""Coordinators' forms: decisions on signatures, publishing a new version of the text, cities
+and targets, the dashboard's filters, privacy requests and invitations."""
 
 from __future__ import annotations
 
@@ -30,13 +31,22 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from .. import accounts
 from ..campaign import LAUNCH_DATE
-from ..ambassador.forms import IsoDateField
+from ..fields import (
+    CountrySelect,
+    IsoDateField,
+    LanguageSelect,
+    MultiCheckboxField,
+    PlainText,
+    email_validators,
+    own_language_choices,
+    strip,
+)
 from ..forms import Form
-from ..i18n import country_choices, current_language, is_iso_country
+from ..i18n import country_choices, country_name, current_language, is_iso_country
 from ..labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
-from ..models import TargetMetric, TargetScope
-from ..sign.forms import CountrySelect, MultiCheckboxField, PlainText, strip
+from ..models import Role, TargetMetric, TargetScope
 
 
 class DecisionForm(Form):
@@ -421,3 +431,81 @@ class NoticeForm(Form):
         _l("Publish it now: from now on, new signatures and accounts accept this version."),
         validators=[InputRequired(message=_l("Confirm that this version is to be published."))],
     )
+
+
+# --- users: invitations and actions on accounts ---------------------------------------------
+
+
+class InviteForm(Form):
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter the person's name.")),
+            Length(max=120, message=_l("Use at most %(max)d characters.")),
+            PlainText(),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter the person's e-mail address.")),
+            *(v for v in email_validators() if not isinstance(v, InputRequired)),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    role = RadioField(
+        _l("Role"),
+        choices=[SelectChoice(role.value, label) for role, label in accounts.ROLE_LABELS.items()],
+        default=Role.AMBASSADOR.value,
+        validate_choice=False,  # validate_role says it in our words
+        validators=[InputRequired(message=_l("Choose a role."))],
+    )
+    ambassador_city = SelectField(
+        _l("Ambassador city"),
+        validate_choice=False,
+        default="",
+    )
+    locale = LanguageSelect(
+        _l("Language of the invitation and of the pages"), default=current_language
+    )
+
+    def __init__(self, *args, cities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cities = {str(city.id): city for city in cities}
+        self.ambassador_city.choices = [SelectChoice("", _l("Choose a city"))] + [
+            SelectChoice(key, f"{city.name} ({country_name(city.country)})")
+            for key, city in self.cities.items()
+        ]
+        self.locale.choices = own_language_choices()
+
+    def validate_role(self, field):
+        if field.data not in {role.value for role in Role}:
+            raise ValidationError(_l("Choose one of the roles."))
+
+    def validate_ambassador_city(self, field):
+        if self.role.data != Role.AMBASSADOR.value:
+            return  # not asked for coordinators
+        if not field.data:
+            raise ValidationError(_l("Choose the city this ambassador works for."))
+        if field.data not in self.cities:
+            raise ValidationError(_l("Choose a city from the list."))
+
+    def validate_email(self, field):
+        if field.data and accounts.user_by_email(field.data) is not None:
+            raise ValidationError(
+                _l("There is already an account with this e-mail address: see the list of "
+                   "users below.")
+            )
+
+    @property
+    def chosen_city(self):
+        if self.role.data != Role.AMBASSADOR.value:
+            return None
+        return self.cities.get(self.ambassador_city.data)
+
+
+class UserActionForm(Form):
+    """Re-send, deactivate, reactivate: the CSRF token is all it needs."""

@@ -10,12 +10,12 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, audit
-from ..auth.forms import InviteForm, UserActionForm
 from ..extensions import db
 from ..i18n import LANGUAGE_NAMES
 from ..models import AmbassadorCity, Role, User, utcnow
 from ..security import coordinator_required
 from . import bp
+from .forms import InviteForm, UserActionForm
 
 
 def _cities() -> list[AmbassadorCity]:
