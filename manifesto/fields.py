@@ -17,7 +17,15 @@ from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import DateField, SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    DateField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
@@ -32,6 +40,9 @@ _BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u20
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+LENGTH_MESSAGE = _l("Use at most %(max)d characters.")
 
 
 def _bad_character(text: str, multiline: bool) -> bool:
@@ -56,6 +67,30 @@ class PlainText:
             )
 
 
+def text_field(label, max, required=None, multiline=False, extra=(), **kwargs):
+    """A text as every form takes one: trimmed, at most ``max`` characters, and no control
+    characters (``multiline``: a text area, where line breaks and tabs are allowed too).
+
+    ``required`` is the message shown when the field is left empty, or the validator that
+    decides it (``DataRequired``, ``RequiredFor``, ``Optional``); ``None``, it may be empty.
+    ``extra`` validators run last, on the trimmed text. Other arguments go to the field.
+    """
+    if required is None:
+        first = []
+    elif callable(required):
+        first = [required]
+    else:
+        first = [InputRequired(message=required)]
+    field = TextAreaField if multiline else StringField
+    return field(
+        label,
+        filters=[strip],
+        validators=[*first, Length(max=max, message=LENGTH_MESSAGE),
+                    PlainText(multiline=multiline), *extra],
+        **kwargs,
+    )
+
+
 _WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s<>\"]*\.[^\s<>\"]+$", re.IGNORECASE)
 
 
@@ -71,13 +106,20 @@ def web_address(form, field):
 # --- e-mail addresses --------------------------------------------------------------------------
 
 
-def email_validators():
+def email_validators(required=_l("Enter your e-mail address.")):
+    """Required (``required`` is the message), at most 254 characters, and shaped like an
+    address; whether its domain receives mail is not asked (no DNS lookup in a request)."""
     return [
-        InputRequired(message=_l("Enter your e-mail address.")),
-        Length(max=254, message=_l("Use at most %(max)d characters.")),
+        InputRequired(message=required),
+        Length(max=254, message=LENGTH_MESSAGE),
         Email(message=_l("Enter an e-mail address such as name@example.org."),
               check_deliverability=False, granular_message=False),
     ]
+
+
+def email_field(label, required=_l("Enter your e-mail address."), **kwargs):
+    """An e-mail address, trimmed and checked by ``email_validators``."""
+    return EmailField(label, filters=[strip], validators=email_validators(required), **kwargs)
 
 
 # --- countries and languages -------------------------------------------------------------------
@@ -106,6 +148,21 @@ class CountrySelect:
                 f'<option value="{field.data}">', f'<option selected value="{field.data}">', 1
             )
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+def iso_country(form, field):
+    """A country the lists offer (ISO 3166), whatever the browser sent."""
+    if field.data and not is_iso_country(field.data):
+        raise ValidationError(_l("Choose the country from the list."))
+
+
+def country_field(label, required=_l("Choose the country.")):
+    """A country chosen from the list (``CountrySelect``). ``required`` is the message shown
+    when none is chosen; with ``None`` the form checks the field itself (``iso_country``),
+    as when the country is asked only for some choices."""
+    validators = [InputRequired(message=required), iso_country] if required is not None else []
+    return SelectField(label, validators=validators, validate_choice=False,
+                       widget=CountrySelect())
 
 
 def own_language_choices():

@@ -15,8 +15,6 @@ from wtforms import (
     BooleanField,
     SelectChoice,
     SelectField,
-    StringField,
-    TextAreaField,
     URLField,
 )
 from wtforms.validators import (
@@ -30,7 +28,16 @@ from wtforms.validators import (
 
 from .. import outreach
 from ..campaign import LAUNCH_DATE
-from ..fields import CountField, IsoDateField, PlainText, latest_today, strip, web_address
+from ..fields import (
+    LENGTH_MESSAGE,
+    CountField,
+    IsoDateField,
+    PlainText,
+    latest_today,
+    strip,
+    text_field,
+    web_address,
+)
 from ..forms import Form
 from ..i18n import current_language, language_name
 from ..labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
@@ -116,23 +123,9 @@ class ActivityForm(Form):
         validators=[OneOf(missing=_l("Choose the type of activity."),
                           invalid=_l("Choose one of the types of activity offered."))],
     )
-    title = StringField(
-        _l("Title"),
-        filters=[strip],
-        validators=[
-            DataRequired(message=_l("Enter a title.")),
-            Length(max=outreach.TITLE_MAX, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    description = TextAreaField(
-        _l("Description (optional)"),
-        filters=[strip],
-        validators=[
-            Length(max=outreach.DESCRIPTION_MAX, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    title = text_field(_l("Title"), outreach.TITLE_MAX, DataRequired(message=_l("Enter a title.")))
+    description = text_field(_l("Description (optional)"), outreach.DESCRIPTION_MAX,
+                             multiline=True)
     language = SelectField(
         _l("Language of the activity"),
         validate_choice=False,
@@ -149,7 +142,7 @@ class ActivityForm(Form):
             Optional(),
             PlainText(),
             _web_link,
-            Length(max=outreach.EVIDENCE_URL_MAX, message=_l("Use at most %(max)d characters.")),
+            Length(max=outreach.EVIDENCE_URL_MAX, message=LENGTH_MESSAGE),
         ],
     )
 
@@ -257,24 +250,9 @@ class ImportForm(Form):
 
 
 class PracticeForm(Form):
-    title = StringField(
-        _l("Title"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter a title.")),
-            Length(max=200, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    summary = TextAreaField(
-        _l("Summary: what you did, what worked, what others can reuse"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter a summary.")),
-            Length(max=3000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    title = text_field(_l("Title"), 200, _l("Enter a title."))
+    summary = text_field(_l("Summary: what you did, what worked, what others can reuse"), 3000,
+                         _l("Enter a summary."), multiline=True)
     theme = SelectField(
         _l("Theme"),
         choices=[SelectChoice("", _l("Choose a theme"))]
@@ -285,16 +263,7 @@ class PracticeForm(Form):
         _l("Language of the practice"),
         validators=[InputRequired(message=_l("Choose the language."))],
     )
-    url = StringField(
-        _l("Link (optional)"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=300, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-            web_address,
-        ],
-    )
+    url = text_field(_l("Link (optional)"), 300, Optional(), extra=[web_address])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from wtforms.validators import (
 )
 
 from .. import accounts
-from ..fields import LanguageSelect, email_validators, own_language_choices, strip
+from ..fields import LanguageSelect, email_field, own_language_choices, strip
 from ..forms import Form
 
 
@@ -123,9 +123,4 @@ class LanguageForm(Form):
 
 
 class ResetRequestForm(Form):
-    email = EmailField(
-        _l("E-mail address"),
-        validators=email_validators(),
-        filters=[strip],
-        render_kw={"autocomplete": "username"},
-    )
+    email = email_field(_l("E-mail address"), render_kw={"autocomplete": "username"})

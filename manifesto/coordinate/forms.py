@@ -11,20 +11,15 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
-    Email,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
@@ -34,14 +29,14 @@ from wtforms.widgets import HiddenInput
 from .. import accounts
 from ..campaign import LAUNCH_DATE
 from ..fields import (
-    CountrySelect,
     IsoDateField,
     LanguageSelect,
     MultiCheckboxField,
-    PlainText,
-    email_validators,
+    country_field,
+    email_field,
+    iso_country,
     own_language_choices,
-    strip,
+    text_field,
 )
 from ..forms import Form
 from ..i18n import country_choices, country_name, current_language, is_iso_country
@@ -54,15 +49,8 @@ class DecisionForm(Form):
 
 
 class RejectForm(Form):
-    reason = TextAreaField(
-        _l("Reason, sent to the signatory in their language's e-mail"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Give the reason for the rejection.")),
-            Length(max=1000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    reason = text_field(_l("Reason, sent to the signatory in their language's e-mail"), 1000,
+                        _l("Give the reason for the rejection."), multiline=True)
 
 
 def _no_huge_number(value):
@@ -92,38 +80,13 @@ class PublishForm(Form):
             pass
 
         for lang in languages:
-            setattr(
-                _Form,
-                f"text_{lang}",
-                TextAreaField(
-                    lang,
-                    filters=[strip],
-                    validators=[
-                        InputRequired(message=_l("Enter the text in this language.")),
-                        Length(max=100_000, message=_l("Use at most %(max)d characters.")),
-                        PlainText(multiline=True),
-                        _manifesto_text,
-                    ],
-                ),
-            )
+            setattr(_Form, f"text_{lang}", text_field(
+                lang, 100_000, _l("Enter the text in this language."), multiline=True,
+                extra=[_manifesto_text]))
         return _Form
 
 
 # --- ambassador cities: the selection pipeline and their targets -----------------------------
-
-
-def _country_field(label):
-    return SelectField(
-        label,
-        validators=[InputRequired(message=_l("Choose the country."))],
-        validate_choice=False,
-        widget=CountrySelect(),
-    )
-
-
-def _iso_country(form, field):
-    if field.data and not is_iso_country(field.data):
-        raise ValidationError(_l("Choose the country from the list."))
 
 
 def _past_campaign_date(form, field):
@@ -138,19 +101,8 @@ def _past_campaign_date(form, field):
 
 
 class CityForm(Form):
-    name = StringField(
-        _l("City"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the city.")),
-            Length(max=120, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    country = _country_field(_l("Country"))
-
-    def validate_country(self, field):
-        _iso_country(self, field)
+    name = text_field(_l("City"), 120, _l("Enter the city."))
+    country = country_field(_l("Country"))
 
 
 class InterviewForm(Form):
@@ -159,23 +111,9 @@ class InterviewForm(Form):
         validators=[InputRequired(message=_l("Enter the date of the interview.")),
                     _past_campaign_date],
     )
-    interviewer = StringField(
-        _l("Interviewer"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter who led the interview.")),
-            Length(max=120, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    interview_notes = TextAreaField(
-        _l("Notes (only coordinators see them)"),
-        filters=[strip],
-        validators=[
-            Length(max=5000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    interviewer = text_field(_l("Interviewer"), 120, _l("Enter who led the interview."))
+    interview_notes = text_field(_l("Notes (only coordinators see them)"), 5000,
+                                 multiline=True)
 
 
 class CommitmentForm(Form):
@@ -184,15 +122,9 @@ class CommitmentForm(Form):
         validators=[InputRequired(message=_l("Enter the date of the commitment.")),
                     _past_campaign_date],
     )
-    commitment_statement = TextAreaField(
-        _l("The city's commitment, as it will be published"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the commitment statement.")),
-            Length(max=2000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    commitment_statement = text_field(_l("The city's commitment, as it will be published"),
+                                      2000, _l("Enter the commitment statement."),
+                                      multiline=True)
     languages = MultiCheckboxField(
         _l("Languages it disseminates the Manifesto in"),
         validators=[InputRequired(message=_l("Choose at least one language."))],
@@ -281,11 +213,7 @@ class TargetForm(TargetNumbersForm):
         default=TargetScope.ALL.value,
         validators=[InputRequired(message=_l("Choose where the target is counted."))],
     )
-    country = SelectField(
-        _l("Country (for a target in one country)"),
-        validate_choice=False,
-        widget=CountrySelect(),
-    )
+    country = country_field(_l("Country (for a target in one country)"), required=None)
     ambassador_city = SelectField(
         _l("Ambassador city (for a target of one city)"),
         validate_choice=False,
@@ -298,15 +226,8 @@ class TargetForm(TargetNumbersForm):
             pass
 
         for lang in languages:
-            setattr(_Form, f"title_{lang}", StringField(
-                lang,
-                filters=[strip],
-                validators=[
-                    InputRequired(message=_l("Enter the title in this language.")),
-                    Length(max=200, message=_l("Use at most %(max)d characters.")),
-                    PlainText(),
-                ],
-            ))
+            setattr(_Form, f"title_{lang}",
+                    text_field(lang, 200, _l("Enter the title in this language.")))
         return _Form
 
     def validate_country(self, field):
@@ -314,7 +235,7 @@ class TargetForm(TargetNumbersForm):
             return
         if not field.data:
             raise ValidationError(_l("Choose the country."))
-        _iso_country(self, field)
+        iso_country(self, field)
 
     def validate_ambassador_city(self, field):
         if self.scope.data != TargetScope.AMBASSADOR_CITY.value:
@@ -397,16 +318,8 @@ class SubjectForm(Form):
     """Find what is held about an e-mail address (a POST: the address stays out of URLs and
     access logs)."""
 
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the e-mail address the request is about.")),
-            Length(max=254, message=_l("Use at most %(max)d characters.")),
-            Email(message=_l("Enter an e-mail address such as name@example.org."),
-                  check_deliverability=False, granular_message=False),
-        ],
-    )
+    email = email_field(_l("E-mail address"),
+                        _l("Enter the e-mail address the request is about."))
 
 
 class EraseSubjectForm(Form):
@@ -418,15 +331,8 @@ class EraseSubjectForm(Form):
 
 
 class NoticeForm(Form):
-    body = TextAreaField(
-        _l("Text of the new version"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Write the text of the notice.")),
-            Length(max=50_000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    body = text_field(_l("Text of the new version"), 50_000,
+                      _l("Write the text of the notice."), multiline=True)
     confirm = BooleanField(
         _l("Publish it now: from now on, new signatures and accounts accept this version."),
         validators=[InputRequired(message=_l("Confirm that this version is to be published."))],
@@ -437,25 +343,10 @@ class NoticeForm(Form):
 
 
 class InviteForm(Form):
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the person's name.")),
-            Length(max=120, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-        render_kw={"autocomplete": "off"},
-    )
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the person's e-mail address.")),
-            *(v for v in email_validators() if not isinstance(v, InputRequired)),
-        ],
-        render_kw={"autocomplete": "off"},
-    )
+    name = text_field(_l("Name"), 120, _l("Enter the person's name."),
+                      render_kw={"autocomplete": "off"})
+    email = email_field(_l("E-mail address"), _l("Enter the person's e-mail address."),
+                        render_kw={"autocomplete": "off"})
     role = RadioField(
         _l("Role"),
         choices=[SelectChoice(role.value, label) for role, label in accounts.ROLE_LABELS.items()],

@@ -18,19 +18,18 @@ from wtforms.validators import (
     Length,
     Optional,
     StopValidation,
-    ValidationError,
 )
 
 from ..fields import (
-    CountrySelect,
     MultiCheckboxField,
     PlainText,
+    country_field,
+    email_field,
     email_validators,
     strip,
     web_address,
 )
 from ..forms import Form
-from ..i18n import is_iso_country
 from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
 from ..models import SignatoryKind
 
@@ -133,12 +132,7 @@ class SignForm(Form):
         filters=[strip],
         validators=[InputRequired(message=_l("Enter the city.")), *_name(120)],
     )
-    country = SelectField(
-        _l("Country"),
-        validators=[InputRequired(message=_l("Choose the country."))],
-        validate_choice=False,  # checked by validate_country against ISO 3166
-        widget=CountrySelect(),
-    )
+    country = country_field(_l("Country"))
     contact_name = StringField(
         _l("Your name"),
         filters=[strip],
@@ -172,20 +166,12 @@ class SignForm(Form):
     version_number = HiddenField()
     ref = HiddenField()
 
-    def validate_country(self, field):
-        if field.data and not is_iso_country(field.data):
-            raise ValidationError(_l("Choose the country from the list."))
-
     def validate_themes(self, field):
         field.data = list(dict.fromkeys(field.data or []))
 
 
 class ResendForm(Form):
-    email = EmailField(
-        _l("Your e-mail address"),
-        filters=[strip],
-        validators=email_validators(),
-    )
+    email = email_field(_l("Your e-mail address"))
 
 
 class ConfirmForm(Form):
