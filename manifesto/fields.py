@@ -13,7 +13,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_number
+from flask_babel import force_locale, format_date, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
+from .campaign import LAUNCH_DATE
 from .i18n import LANGUAGE_NAMES, country_choices, current_language, is_iso_country
 
 # --- text --------------------------------------------------------------------------------------
@@ -197,6 +198,26 @@ class MultiCheckboxField(SelectMultipleField):
 def latest_today() -> date:
     """Today where it is already latest (UTC+14): a date no one can call the future."""
     return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
+class CampaignDate:
+    """A date of the campaign: not before its launch and, unless ``future`` is allowed, not
+    after today. Today is where it is latest (``latest_today``), not the server's own: the
+    date someone gives for what happened today where they are is never "in the future"."""
+
+    def __init__(self, future: bool = False):
+        self.future = future
+
+    def __call__(self, form, field):
+        if field.errors or field.data is None:
+            return  # not a date: the field has said so, or another validator will
+        if not self.future and field.data > latest_today():
+            raise ValidationError(_("The date cannot be in the future."))
+        if field.data < LAUNCH_DATE:
+            raise ValidationError(
+                _("The date cannot be before the campaign's launch on %(date)s.",
+                  date=format_date(LAUNCH_DATE, "long"))
+            )
 
 
 class IsoDateField(DateField):

@@ -27,13 +27,12 @@ from wtforms.validators import (
 )
 
 from .. import outreach
-from ..campaign import LAUNCH_DATE
 from ..fields import (
     LENGTH_MESSAGE,
+    CampaignDate,
     CountField,
     IsoDateField,
     PlainText,
-    latest_today,
     strip,
     text_field,
     web_address,
@@ -95,18 +94,6 @@ def _web_link(form, field):
         raise
 
 
-def _no_later_than_today(form, field):
-    if field.errors or field.data is None:
-        return
-    if field.data > latest_today():
-        raise ValidationError(_("The date cannot be in the future."))
-    if field.data < LAUNCH_DATE:
-        raise ValidationError(
-            _("The date cannot be before the campaign's launch on %(date)s.",
-              date=format_date(LAUNCH_DATE, "long"))
-        )
-
-
 def _date_required(form, field):
     if not field.errors and field.data is None:
         raise StopValidation(_("Enter the date of the activity."))
@@ -115,7 +102,7 @@ def _date_required(form, field):
 class ActivityForm(Form):
     date = IsoDateField(
         _l("Date"),
-        validators=[_date_required, _no_later_than_today],
+        validators=[_date_required, CampaignDate()],
     )
     type = SelectField(
         _l("Type of activity"),

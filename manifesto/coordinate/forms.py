@@ -3,8 +3,6 @@ and targets, the dashboard's filters, privacy requests and invitations."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,8 +25,8 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from .. import accounts
-from ..campaign import LAUNCH_DATE
 from ..fields import (
+    CampaignDate,
     IsoDateField,
     LanguageSelect,
     MultiCheckboxField,
@@ -89,17 +87,6 @@ class PublishForm(Form):
 # --- ambassador cities: the selection pipeline and their targets -----------------------------
 
 
-def _past_campaign_date(form, field):
-    if field.data is None:
-        return
-    if field.data > date.today():
-        raise ValidationError(_l("This date is in the future."))
-    if field.data < LAUNCH_DATE:
-        raise ValidationError(
-            _l("This date is before the campaign began (%(date)s).", date=LAUNCH_DATE.isoformat())
-        )
-
-
 class CityForm(Form):
     name = text_field(_l("City"), 120, _l("Enter the city."))
     country = country_field(_l("Country"))
@@ -109,7 +96,7 @@ class InterviewForm(Form):
     interview_date = DateField(
         _l("Date of the interview"),
         validators=[InputRequired(message=_l("Enter the date of the interview.")),
-                    _past_campaign_date],
+                    CampaignDate()],
     )
     interviewer = text_field(_l("Interviewer"), 120, _l("Enter who led the interview."))
     interview_notes = text_field(_l("Notes (only coordinators see them)"), 5000,
@@ -120,7 +107,7 @@ class CommitmentForm(Form):
     commitment_date = DateField(
         _l("Date of the commitment"),
         validators=[InputRequired(message=_l("Enter the date of the commitment.")),
-                    _past_campaign_date],
+                    CampaignDate()],
     )
     commitment_statement = text_field(_l("The city's commitment, as it will be published"),
                                       2000, _l("Enter the commitment statement."),
@@ -168,18 +155,12 @@ class TargetNumbersForm(Form):
         ],
     )
     start_date = DateField(
-        _l("Counted from"), validators=[InputRequired(message=_l("Enter the start date."))]
+        _l("Counted from"),
+        validators=[InputRequired(message=_l("Enter the start date.")), CampaignDate(future=True)],
     )
     deadline = DateField(
         _l("Deadline"), validators=[InputRequired(message=_l("Enter the deadline."))]
     )
-
-    def validate_start_date(self, field):
-        if field.data and field.data < LAUNCH_DATE:
-            raise ValidationError(
-                _l("This date is before the campaign began (%(date)s).",
-                   date=LAUNCH_DATE.isoformat())
-            )
 
     def validate_deadline(self, field):
         if field.data and self.start_date.data and field.data <= self.start_date.data:
