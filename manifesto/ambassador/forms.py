@@ -218,10 +218,6 @@ class FilterForm(Form):
         return {name: value for name, value in args.items() if value}
 
 
-class DeleteForm(Form):
-    """The confirmation button: its CSRF token is all it needs."""
-
-
 class ImportForm(Form):
     file = FileField(
         _l("CSV file"),

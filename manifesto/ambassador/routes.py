@@ -15,6 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import outreach, targets
 from ..campaign import LAUNCH_DATE
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import current_language
 from ..models import AmbassadorCity, PipelineStage
 from ..security import ambassador_required
@@ -22,7 +23,6 @@ from ..urls import absolute_url, path_for
 from . import bp
 from .forms import (
     ActivityForm,
-    DeleteForm,
     FilterForm,
     ImportForm,
     default_language,
@@ -192,7 +192,7 @@ def edit_activity(activity_id: int):
 def delete_activity(activity_id: int):
     """GET asks for confirmation (a plain page, no script needed); POST deletes."""
     activity = _own_activity_or_404(activity_id)
-    form = DeleteForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         title = activity.title
         db.session.delete(activity)  # its signatures stay with the city (SET NULL)

@@ -45,10 +45,6 @@ class LoginForm(Form):
     submit = SubmitField(_l("Log in"))
 
 
-class LogoutForm(Form):
-    submit = SubmitField(_l("Log out"))
-
-
 class StrongPassword:
     """The password rules of ``accounts.password_problem``, for the form's ``password_owner``.
 

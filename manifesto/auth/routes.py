@@ -13,6 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, privacy
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..models import User
 from ..security import requesting_client
@@ -22,7 +23,6 @@ from .forms import (
     ChangePasswordForm,
     LanguageForm,
     LoginForm,
-    LogoutForm,
     ResetRequestForm,
     SetPasswordForm,
 )
@@ -108,7 +108,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    form = LogoutForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         # Every copy of the session cookie ends, not only this browser's: one taken before
         # the logout would otherwise keep working, and renew itself, for as long as it is used.

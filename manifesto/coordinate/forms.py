@@ -42,10 +42,6 @@ from ..labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
 from ..models import Role, TargetMetric, TargetScope
 
 
-class DecisionForm(Form):
-    """Verify or clear a flag: the CSRF token is all it needs."""
-
-
 class RejectForm(Form):
     reason = text_field(_l("Reason, sent to the signatory in their language's e-mail"), 1000,
                         _l("Give the reason for the rejection."), multiline=True)
@@ -125,10 +121,6 @@ class CommitmentForm(Form):
     def validate_countries(self, field):
         if any(not is_iso_country(code) for code in field.data or []):
             raise ValidationError(_l("Choose the countries from the list."))
-
-
-class MoveForm(Form):
-    """Moving an ambassador city to alumni: the CSRF token is all it needs."""
 
 
 # Targets a coordinator sets for one ambassador city.
@@ -320,7 +312,7 @@ class NoticeForm(Form):
     )
 
 
-# --- users: invitations and actions on accounts ---------------------------------------------
+# --- users: invitations ---------------------------------------------------------------------
 
 
 class InviteForm(Form):
@@ -377,7 +369,3 @@ class InviteForm(Form):
         if self.role.data != Role.AMBASSADOR.value:
             return None
         return self.cities.get(self.ambassador_city.data)
-
-
-class UserActionForm(Form):
-    """Re-send, deactivate, reactivate: the CSRF token is all it needs."""

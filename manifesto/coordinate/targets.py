@@ -11,11 +11,12 @@ from wtforms import SelectChoice
 from .. import audit
 from .. import targets as progress_of
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import country_name
 from ..models import AmbassadorCity, Target, TargetMetric, TargetScope
 from ..security import coordinator_required
 from . import bp
-from .forms import DecisionForm, TargetForm
+from .forms import TargetForm
 
 
 def _form_class():
@@ -108,7 +109,7 @@ def edit_target(target_id: int):
 
 def _decide(target_id: int, change, message: str, action: str):
     target = db.get_or_404(Target, target_id)
-    if DecisionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         audit.record(current_user, action, target=target.id)
         change(target)
         db.session.commit()

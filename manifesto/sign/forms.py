@@ -174,10 +174,6 @@ class ResendForm(Form):
     email = email_field(_l("Your e-mail address"))
 
 
-class ConfirmForm(Form):
-    """Only the CSRF token: the button that confirms."""
-
-
 class WithdrawForm(Form):
     understood = BooleanField(
         _l("I understand: our signature is removed from the lists and counts, and our contact "

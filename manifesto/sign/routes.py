@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import abuse, privacy, signing, texts
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import current_language
 from ..security import requesting_client
 from ..models import (
@@ -36,7 +37,6 @@ from ..models import (
 )
 from . import bp
 from .forms import (
-    ConfirmForm,
     ResendForm,
     SignForm,
     WithdrawForm,
@@ -239,7 +239,7 @@ def resend():
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    form = ConfirmForm()
+    form = ButtonForm()
     if request.method == "POST" and form.validate_on_submit():
         result, signature = signing.confirm(token)
         if result == signing.ConfirmResult.CONFIRMED:
