@@ -119,3 +119,81 @@ def test_every_one_button_form_works_with_the_token_its_page_gives(make_app):
     # Buttons repeated down a list or table name their object for screen readers.
     assert "Deactivate (Ana)" in seen
     assert {"Log out", "Verify", "Clear the flag", "Delete the activity"} <= seen
+
+
+# --- pagination ---------------------------------------------------------------------------------
+
+
+def test_a_page_number_that_is_not_on_offer_shows_the_first_page(app):
+    from manifesto.pagination import page_arg
+
+    for asked, page in [("2", 2), ("002", 2), ("2000", 2000), ("", 1), ("abc", 1), ("0", 1),
+                        ("-3", 1), ("2001", 1), ("²", 1), ("٣", 1), ("9" * 5000, 1)]:
+        with app.test_request_context("/en/signatories", query_string={"page": asked}):
+            assert page_arg(2000) == page, asked
+    with app.test_request_context("/en/signatories"):
+        assert page_arg(2000) == 1
+
+
+def test_one_row_more_than_a_page_holds_says_another_page_follows():
+    from manifesto.pagination import Page
+
+    page = Page.of_rows(["a", "b", "c"], 4, per_page=2)
+    assert (list(page.items), page.page, page.has_next, page.has_prev) == (["a", "b"], 4, True, True)
+    last = Page.of_rows(["a", "b"], 1, per_page=2)
+    assert (list(last.items), last.has_next, last.has_prev) == (["a", "b"], False, False)
+    assert Page.counted(["x"], 3, pages=3).has_next is False
+
+
+def _pager(page: str) -> str:
+    """The page's pagination, which must be the only one."""
+    assert page.count('<nav aria-label="Pages">') == 1
+    return page.split('<nav aria-label="Pages">')[1].split("</nav>")[0]
+
+
+def test_every_long_list_links_its_pages_the_same_way_keeping_its_filters(make_app):
+    """Signatories, best practices, an ambassador's activities and the audit log: one
+    navigation landmark with previous and next links (rel=prev/next) that keep the filters;
+    a page number that is not on offer shows the first page."""
+    from datetime import UTC, datetime, timedelta
+
+    from manifesto.models import AuditEvent, BestPractice, BestPracticeStatus
+
+    app = make_app()
+    factories.manifesto()
+    city = factories.ambassador_city(name="Braga", stage=PipelineStage.AMBASSADOR)
+    coordinator = factories.user(role=Role.COORDINATOR)
+    ambassador = factories.user(role=Role.AMBASSADOR, ambassador_city=city)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    for n in range(51):
+        signature = factories.signature(status=SignatureStatus.VERIFIED)
+        signature.signatory.listed_publicly = True
+        signature.public_since = at + timedelta(minutes=n)
+        db.session.add_all([
+            OutreachActivity(ambassador_city_id=city.id, date=date(2026, 1, 1), type="event",
+                             title=f"Event {n}", language="en", referral_code=f"kit-{n}"),
+            BestPractice(ambassador_city_id=city.id, title=f"Practice {n}", summary="S",
+                         theme="mobility", language="en", status=BestPracticeStatus.PUBLISHED,
+                         published_at=at + timedelta(minutes=n)),
+            AuditEvent(user_id=coordinator.id, user_email=coordinator.email,
+                       action="verify", detail={}, at=at + timedelta(minutes=n)),
+        ])
+    db.session.commit()
+    lists = [
+        (None, "/en/signatories", "kind=organisation", ("Previous page", "Next page")),
+        (None, "/en/best-practices", "theme=mobility", ("Previous page", "Next page")),
+        (ambassador, "/en/ambassador/activities", "type=event", ("Previous page", "Next page")),
+        (coordinator, "/en/coordinate/audit", "action=verify", ("Newer", "Older")),
+    ]
+    for user, path, query, (previous, following) in lists:
+        client = signed_in(app, user) if user else app.test_client()
+        first = _pager(client.get(f"{path}?{query}").get_data(as_text=True))
+        assert f'href="{path}?page=2&amp;{query}" rel="next">{following}</a>' in first, path
+        assert 'rel="prev"' not in first, path
+        second = _pager(client.get(f"{path}?{query}&page=2").get_data(as_text=True))
+        assert f'href="{path}?page=1&amp;{query}" rel="prev">{previous}</a>' in second, path
+        assert 'rel="next"' not in second, path
+        for odd in ("0", "abc", "9" * 5000):
+            response = client.get(f"{path}?{query}&page={odd}")
+            assert response.status_code == 200, (path, odd)
+            assert 'rel="prev"' not in _pager(response.get_data(as_text=True)), (path, odd)

@@ -17,6 +17,7 @@ from ..counts import counts_by_country, counts_by_kind_and_country, public_count
 from ..extensions import db
 from ..i18n import country_choices, country_name, current_language, is_iso_country
 from ..models import Signatory, SignatoryKind, SignatoryTheme, Signature, Target, Theme
+from ..pagination import Page, page_arg
 from ..signing import fold
 from . import bp
 
@@ -131,8 +132,7 @@ def _filters() -> dict[str, str]:
 @bp.get("/signatories")
 def signatories():
     filters = _filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page = page_arg(MAX_PAGE)
     query = (
         sa.select(Signature.public_since, Signature.language, Signatory)
         .join(Signature.signatory)
@@ -165,11 +165,11 @@ def signatories():
     table = sorted(
         counts_by_kind_and_country(), key=lambda row: (-(row[1] + row[2]), country_name(row[0]))
     )
+    listing = Page.of_rows(rows, page, PER_PAGE)
     return render_template(
         "public/signatories.html",
-        rows=rows[:PER_PAGE],
-        page=page,
-        has_next=len(rows) > PER_PAGE,
+        rows=listing.items,
+        page=listing,
         filters=filters,
         counts=public_counts(),
         by_country=table,
@@ -202,8 +202,7 @@ def best_practices():
         "language": language if language in current_app.config["LANGUAGES"] else "",
         "city": city if city.isascii() and city.isdigit() and int(city) in {c.id for c in cities} else "",
     }
-    page = args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page = page_arg(MAX_PAGE)
     rows, total = practices.library(
         theme=Theme(filters["theme"]) if filters["theme"] else None,
         city_id=int(filters["city"]) if filters["city"] else None,
@@ -214,8 +213,7 @@ def best_practices():
         "public/best_practices.html",
         practices=rows,
         total=total,
-        page=page,
-        has_next=page * practices.PER_PAGE < total,
+        page=Page(rows, page, has_next=page * practices.PER_PAGE < total),
         filters={name: value for name, value in filters.items() if value},
         cities=cities,
     )
