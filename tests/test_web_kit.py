@@ -197,3 +197,41 @@ def test_every_long_list_links_its_pages_the_same_way_keeping_its_filters(make_a
             response = client.get(f"{path}?{query}&page={odd}")
             assert response.status_code == 200, (path, odd)
             assert 'rel="prev"' not in _pager(response.get_data(as_text=True)), (path, odd)
+
+
+# --- private pages -------------------------------------------------------------------------------
+
+
+def test_every_coordinator_answer_is_for_their_browser_only(client):
+    """Pages, refusals and downloads of personal data alike: ``private, no-store``, and
+    nothing that would let a shared cache keep them."""
+    factories.manifesto()
+    signature = factories.signature()
+    coordinator = factories.user(role=Role.COORDINATOR)
+    with client.session_transaction() as session:
+        session["_user_id"] = coordinator.get_id()
+        session["_fresh"] = True
+    email = signature.signatory.contact_email
+    period = {"start": "2026-01-01", "end": "2026-01-31", "country": ""}
+    answers = {
+        "dashboard": client.get("/en/coordinate/dashboard"),
+        "dashboard, bad filters": client.get("/en/coordinate/dashboard?start=x"),
+        "export": client.post("/en/coordinate/exports/signatories.csv", data=period),
+        "export, bad filters": client.post("/en/coordinate/exports/activities.csv",
+                                           data={"start": "x"}),
+        "audit log": client.get("/en/coordinate/audit"),
+        "audit log, bad filters": client.get("/en/coordinate/audit?action=nothing"),
+        "privacy": client.get("/en/coordinate/privacy"),
+        "notice": client.get("/en/coordinate/privacy/notice/fr"),
+        "notice, refused": client.post("/en/coordinate/privacy/notice/fr", data={}),
+        "subject": client.post("/en/coordinate/privacy/subject", data={"email": email}),
+        "subject, refused": client.post("/en/coordinate/privacy/subject", data={}),
+        "subject's data": client.post("/en/coordinate/privacy/subject/export",
+                                      data={"email": email}),
+        "erase, refused": client.post("/en/coordinate/privacy/subject/erase",
+                                      data={"email": email}),
+    }
+    for what, response in answers.items():
+        response.get_data()
+        assert response.status_code in (200, 400), what
+        assert response.headers["Cache-Control"] == "private, no-store", what

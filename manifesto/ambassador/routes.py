@@ -16,6 +16,7 @@ from .. import outreach, targets
 from ..campaign import LAUNCH_DATE
 from ..extensions import db
 from ..forms import ButtonForm
+from ..headers import PRIVATE
 from ..i18n import current_language
 from ..models import AmbassadorCity, PipelineStage
 from ..pagination import Page, page_arg
@@ -33,7 +34,6 @@ from .forms import (
 
 # The whole upload (file, checkbox, token) may be a little larger than the file itself.
 IMPORT_MAX_REQUEST_BYTES = outreach.IMPORT_MAX_BYTES + 64 * 1024
-PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def _city() -> AmbassadorCity:
@@ -140,7 +140,6 @@ def export_activities():
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{filename}"',
-            **PRIVATE,
         },
     )
 

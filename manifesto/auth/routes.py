@@ -14,6 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import accounts, privacy
 from ..extensions import db
 from ..forms import ButtonForm
+from ..headers import SECRET_LINK
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..models import User
 from ..security import requesting_client
@@ -27,16 +28,10 @@ from .forms import (
     SetPasswordForm,
 )
 
-PRIVATE_HEADERS = {
-    # Password forms and secret links: never cached, never leaking the link onwards.
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 @bp.after_request
 def private_pages(response: Response) -> Response:
-    response.headers.update(PRIVATE_HEADERS)
+    """Password forms and secret links (an invitation, a reset)."""
+    response.headers.update(SECRET_LINK)
     return response
 
 

@@ -24,9 +24,6 @@ from ..security import coordinator_required
 from . import bp
 from .forms import AuditFilterForm, DashboardFilterForm, ExportForm
 
-PRIVATE = {"Cache-Control": "private, no-store"}
-
-
 MAX_AUDIT_PAGE = 100_000
 
 # Dates the dashboard can reason about (months before and after are computed from them).
@@ -100,7 +97,7 @@ def dashboard_view():
     today = counts.today()
     form = DashboardFilterForm(request.args)
     if not form.validate():
-        return render_template("coordinate/dashboard.html", form=form, figures=None), 400, PRIVATE
+        return render_template("coordinate/dashboard.html", form=form, figures=None), 400
     period = _period(form, today)
     languages = current_app.config["LANGUAGES"]
     figures = dashboard.signature_figures(period, languages)
@@ -126,7 +123,7 @@ def dashboard_view():
         map_fills=charts.map_fills(by_country),
         map_legend=charts.map_legend(by_country),
         export_form=export_form,
-    ), PRIVATE
+    )
 
 
 def _export(kind: str):
@@ -135,8 +132,7 @@ def _export(kind: str):
         # Hidden fields someone changed: the dashboard's filters say what is wrong with them.
         filters = DashboardFilterForm(request.form)
         filters.validate()
-        return render_template("coordinate/dashboard.html", form=filters, figures=None), \
-            400, PRIVATE
+        return render_template("coordinate/dashboard.html", form=filters, figures=None), 400
     period = _period(form, counts.today())
     signatories = kind == audit.EXPORT_SIGNATORIES
     # The first batch is read here: if the database fails, it is an error page, not a log
@@ -153,8 +149,7 @@ def _export(kind: str):
     # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8" to the latter.
     return Response(audit.logged_download(started, batches),
                     content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
-                             **PRIVATE})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 
 
 @bp.post("/exports/signatories.csv")
@@ -188,4 +183,4 @@ def audit_log():
                            page=Page.counted(events, min(number, pages), pages), query=query,
                            describe=audit.describe,
                            action_labels=audit.ACTION_LABELS, as_date=date.fromisoformat), (
-        200 if valid else 400), PRIVATE
+        200 if valid else 400)

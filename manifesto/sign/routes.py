@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import abuse, privacy, signing, texts
 from ..extensions import db
 from ..forms import ButtonForm
+from ..headers import SECRET_LINK
 from ..i18n import current_language
 from ..security import requesting_client
 from ..models import (
@@ -42,17 +43,10 @@ from .forms import (
     WithdrawForm,
 )
 
-PRIVATE_HEADERS = {
-    # Pages opened by a secret link: never cached, never leaking the link onwards.
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 @bp.after_request
 def private_pages(response: Response) -> Response:
     """Every signing page, error pages included: a form with a token, or a secret link."""
-    response.headers.update(PRIVATE_HEADERS)
+    response.headers.update(SECRET_LINK)
     return response
 
 
