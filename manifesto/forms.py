@@ -1,4 +1,5 @@
-"""The base of every form: Flask-WTF's CSRF, with WTForms' own messages in the page's language.
+"""The base of every form: Flask-WTF's CSRF, with WTForms' own messages in the page's language;
+and the form of every one-button action. The fields they share are in ``fields.py``.
 
 Flask-WTF reads WTForms' message catalog from disk on every request that validates a form;
 here each language's catalog is read once per process.
@@ -37,3 +38,8 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _MESSAGES
+
+
+class ButtonForm(Form):
+    """A form that is only a button (verify, publish, delete, log out, …): the CSRF token is
+    all it carries. Templates draw it with ``post_button`` (``templates/_forms.html``)."""

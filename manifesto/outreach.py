@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -56,11 +56,6 @@ OPTIONAL_COLUMNS = ("description", "evidence_url")
 REQUIRED_COLUMNS = tuple(c for c in FIELDS if c not in OPTIONAL_COLUMNS)
 IGNORED_COLUMNS = ("referral_link", "signatures_attributed")  # written by the export only
 TEXT_COLUMNS = ("title", "description", "evidence_url")
-
-
-def latest_today() -> date:
-    """Today where it is already latest (UTC+14): a date no one can call the future."""
-    return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
 # --- referral codes ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db, login_manager
+from .headers import PRIVATE
 from .keyed import client_hash
 from .models import Role, User
 
@@ -116,7 +117,7 @@ def init_app(app: Flask) -> None:
         if "Cache-Control" not in response.headers and signed_in_user() is not None:
             # Every page a signed-in person sees carries their name and a form token: for
             # their browser only, and not kept on disk.
-            response.headers["Cache-Control"] = "private, no-store"
+            response.headers.update(PRIVATE)
         if hsts:
             response.headers.setdefault("Strict-Transport-Security",
                                         f"max-age={int(hsts)}; includeSubDomains")

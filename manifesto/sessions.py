@@ -20,7 +20,7 @@ from __future__ import annotations
 from flask import Flask, Request
 from flask.sessions import SessionInterface, SessionMixin
 
-PRIVATE = "private, no-store"
+from .headers import PRIVATE
 
 
 def is_api(path: str) -> bool:
@@ -53,7 +53,7 @@ class AppSessions(SessionInterface):
         if is_public(response):
             if not session.modified and "Set-Cookie" not in response.headers:
                 return  # the same bytes for everyone: the cookie is neither renewed nor sent
-            response.headers["Cache-Control"] = PRIVATE
+            response.headers.update(PRIVATE)
         self.inner.save_session(app, session, response)
 
 

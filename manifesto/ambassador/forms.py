@@ -1,89 +1,45 @@
-"""The outreach log's forms. The CSV import validates each row with ``ActivityForm`` too, so a
-row and a typed-in activity follow exactly the same rules."""
+"""The ambassador's forms: the outreach log (the CSV import validates each row with
+``ActivityForm`` too, so a row and a typed-in activity follow exactly the same rules) and best
+practices."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from flask import current_app
-from flask_babel import format_date, format_number
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     SelectChoice,
     SelectField,
-    StringField,
-    TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from .. import outreach
-from ..campaign import LAUNCH_DATE
+from ..fields import (
+    LENGTH_MESSAGE,
+    CampaignDate,
+    CountField,
+    IsoDateField,
+    PlainText,
+    strip,
+    text_field,
+    web_address,
+)
 from ..forms import Form
 from ..i18n import current_language, language_name
-from ..labels import ACTIVITY_TYPE_LABELS
-from ..sign.forms import PlainText, web_address, strip
-
-_DIGITS = re.compile(r"\+?[0-9]+")
-# Spaces people type as thousands separators; commas and dots are refused (1.200 or 1,2?).
-_GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
-
-
-class IsoDateField(DateField):
-    """A date typed as YYYY-MM-DD (what a browser's date picker sends); what was typed is
-    shown back when it is not a date."""
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "") or ""
-        text = text.strip()
-        self.data = None
-        if not text:
-            return
-        try:
-            self.data = datetime.strptime(text, "%Y-%m-%d").date()
-        except ValueError:
-            raise ValueError(
-                _("Write the date as YYYY-MM-DD, for example %(example)s.", example="2026-03-31")
-            ) from None
-
-
-class CountField(StringField):
-    """A whole number from 0 to ``outreach.MAX_COUNT``; empty means 0.
-
-    A text input (with a numeric keyboard) rather than ``type=number``: browsers send an
-    empty value for what a number input cannot parse, and the person's typing would be lost.
-    """
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"inputmode": "numeric", "autocomplete": "off", **kwargs.pop("render_kw", {})}
-        super().__init__(label, validators, default=0, render_kw=render_kw, **kwargs)
-
-    def process_formdata(self, valuelist):
-        text = ((valuelist[0] if valuelist else "") or "").strip().translate(_GROUP_SPACES)
-        self.data = None
-        if not text:
-            self.data = 0
-            return
-        if text.startswith("-") and _DIGITS.fullmatch(text[1:]):
-            raise ValueError(_("Enter 0 or more."))
-        if not _DIGITS.fullmatch(text):
-            raise ValueError(_("Enter a whole number, such as 120, without dots or commas."))
-        digits = text.lstrip("+").lstrip("0") or "0"
-        if len(digits) > len(str(outreach.MAX_COUNT)) or int(digits) > outreach.MAX_COUNT:
-            raise ValueError(
-                _("Enter at most %(max)s.", max=format_number(outreach.MAX_COUNT))
-            )
-        self.data = int(digits)
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
+from ..labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
 
 
 class OneOf:
@@ -138,18 +94,6 @@ def _web_link(form, field):
         raise
 
 
-def _no_later_than_today(form, field):
-    if field.errors or field.data is None:
-        return
-    if field.data > outreach.latest_today():
-        raise ValidationError(_("The date cannot be in the future."))
-    if field.data < LAUNCH_DATE:
-        raise ValidationError(
-            _("The date cannot be before the campaign's launch on %(date)s.",
-              date=format_date(LAUNCH_DATE, "long"))
-        )
-
-
 def _date_required(form, field):
     if not field.errors and field.data is None:
         raise StopValidation(_("Enter the date of the activity."))
@@ -158,7 +102,7 @@ def _date_required(form, field):
 class ActivityForm(Form):
     date = IsoDateField(
         _l("Date"),
-        validators=[_date_required, _no_later_than_today],
+        validators=[_date_required, CampaignDate()],
     )
     type = SelectField(
         _l("Type of activity"),
@@ -166,32 +110,18 @@ class ActivityForm(Form):
         validators=[OneOf(missing=_l("Choose the type of activity."),
                           invalid=_l("Choose one of the types of activity offered."))],
     )
-    title = StringField(
-        _l("Title"),
-        filters=[strip],
-        validators=[
-            DataRequired(message=_l("Enter a title.")),
-            Length(max=outreach.TITLE_MAX, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    description = TextAreaField(
-        _l("Description (optional)"),
-        filters=[strip],
-        validators=[
-            Length(max=outreach.DESCRIPTION_MAX, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    title = text_field(_l("Title"), outreach.TITLE_MAX, DataRequired(message=_l("Enter a title.")))
+    description = text_field(_l("Description (optional)"), outreach.DESCRIPTION_MAX,
+                             multiline=True)
     language = SelectField(
         _l("Language of the activity"),
         validate_choice=False,
         validators=[OneOf(missing=_l("Choose the language."),
                           invalid=_l("Choose one of the languages offered."))],
     )
-    audience_reached = CountField(_l("People reached"))
-    mayors_engaged = CountField(_l("Mayors engaged"))
-    organisations_engaged = CountField(_l("Organisations engaged"))
+    audience_reached = CountField(_l("People reached"), maximum=outreach.MAX_COUNT)
+    mayors_engaged = CountField(_l("Mayors engaged"), maximum=outreach.MAX_COUNT)
+    organisations_engaged = CountField(_l("Organisations engaged"), maximum=outreach.MAX_COUNT)
     evidence_url = URLField(
         _l("Evidence link (optional)"),
         filters=[strip],
@@ -199,7 +129,7 @@ class ActivityForm(Form):
             Optional(),
             PlainText(),
             _web_link,
-            Length(max=outreach.EVIDENCE_URL_MAX, message=_l("Use at most %(max)d characters.")),
+            Length(max=outreach.EVIDENCE_URL_MAX, message=LENGTH_MESSAGE),
         ],
     )
 
@@ -288,10 +218,6 @@ class FilterForm(Form):
         return {name: value for name, value in args.items() if value}
 
 
-class DeleteForm(Form):
-    """The confirmation button: its CSRF token is all it needs."""
-
-
 class ImportForm(Form):
     file = FileField(
         _l("CSV file"),
@@ -301,3 +227,31 @@ class ImportForm(Form):
         _l("Import the valid rows anyway, and leave out the rows with problems"),
         default=False,
     )
+
+
+# --- best practices ---------------------------------------------------------------------------
+
+
+class PracticeForm(Form):
+    title = text_field(_l("Title"), 200, _l("Enter a title."))
+    summary = text_field(_l("Summary: what you did, what worked, what others can reuse"), 3000,
+                         _l("Enter a summary."), multiline=True)
+    theme = SelectField(
+        _l("Theme"),
+        choices=[SelectChoice("", _l("Choose a theme"))]
+        + [SelectChoice(t.value, label) for t, label in THEME_LABELS.items()],
+        validators=[InputRequired(message=_l("Choose a theme."))],
+    )
+    language = SelectField(
+        _l("Language of the practice"),
+        validators=[InputRequired(message=_l("Choose the language."))],
+    )
+    url = text_field(_l("Link (optional)"), 300, Optional(), extra=[web_address])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [
+            SelectChoice(code, language_name(code)) for code in current_app.config["LANGUAGES"]
+        ]
+        if not self.language.data:
+            self.language.data = current_language()

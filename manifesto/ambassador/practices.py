@@ -2,71 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from .. import practices
 from ..extensions import db
-from ..forms import Form
-from ..i18n import current_language, language_name
-from ..labels import THEME_LABELS
 from ..models import BestPractice, Theme
 from ..security import ambassador_required
-from ..sign.forms import PlainText, web_address, strip
 from . import bp
-
-
-class PracticeForm(Form):
-    title = StringField(
-        _l("Title"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter a title.")),
-            Length(max=200, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    summary = TextAreaField(
-        _l("Summary: what you did, what worked, what others can reuse"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter a summary.")),
-            Length(max=3000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
-    theme = SelectField(
-        _l("Theme"),
-        choices=[SelectChoice("", _l("Choose a theme"))]
-        + [SelectChoice(t.value, label) for t, label in THEME_LABELS.items()],
-        validators=[InputRequired(message=_l("Choose a theme."))],
-    )
-    language = SelectField(
-        _l("Language of the practice"),
-        validators=[InputRequired(message=_l("Choose the language."))],
-    )
-    url = StringField(
-        _l("Link (optional)"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=300, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-            web_address,
-        ],
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.language.choices = [
-            SelectChoice(code, language_name(code)) for code in current_app.config["LANGUAGES"]
-        ]
-        if not self.language.data:
-            self.language.data = current_language()
+from .forms import PracticeForm
 
 
 def _own_practice(practice_id: int) -> BestPractice:

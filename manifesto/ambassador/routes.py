@@ -15,14 +15,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import outreach, targets
 from ..campaign import LAUNCH_DATE
 from ..extensions import db
+from ..forms import ButtonForm
+from ..headers import PRIVATE
 from ..i18n import current_language
 from ..models import AmbassadorCity, PipelineStage
+from ..pagination import Page, page_arg
 from ..security import ambassador_required
 from ..urls import absolute_url, path_for
 from . import bp, csv_import
 from .forms import (
     ActivityForm,
-    DeleteForm,
     FilterForm,
     ImportForm,
     default_language,
@@ -32,7 +34,6 @@ from .forms import (
 
 # The whole upload (file, checkbox, token) may be a little larger than the file itself.
 IMPORT_MAX_REQUEST_BYTES = outreach.IMPORT_MAX_BYTES + 64 * 1024
-PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def _city() -> AmbassadorCity:
@@ -89,11 +90,6 @@ def home():
     )
 
 
-def _page_number() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= outreach.MAX_PAGE else 1
-
-
 @bp.get("/activities")
 @ambassador_required
 def activities():
@@ -105,20 +101,21 @@ def activities():
         ), 400
     chosen = filters.filters()
     totals = outreach.totals(city.id, chosen)
-    page = min(_page_number(), totals.pages)
+    page = min(page_arg(outreach.MAX_PAGE), totals.pages)
     activities = outreach.page_of(city.id, chosen, page)
     if outreach.ensure_referral_codes(activities):
         db.session.commit()
     signatures = outreach.signatures_by_activity(a.id for a in activities)
+    rows = [(a, _referral_link(a.referral_code), signatures.get(a.id, 0)) for a in activities]
     return render_template(
         "ambassador/activities.html",
         city=city,
         filters=filters,
         filter_args=filters.query_args(),
         filtered=bool(chosen),
-        rows=[(a, _referral_link(a.referral_code), signatures.get(a.id, 0)) for a in activities],
+        rows=rows,
         totals=totals,
-        page=page,
+        page=Page.counted(rows, page, totals.pages),
     )
 
 
@@ -143,7 +140,6 @@ def export_activities():
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{filename}"',
-            **PRIVATE,
         },
     )
 
@@ -192,7 +188,7 @@ def edit_activity(activity_id: int):
 def delete_activity(activity_id: int):
     """GET asks for confirmation (a plain page, no script needed); POST deletes."""
     activity = _own_activity_or_404(activity_id)
-    form = DeleteForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         title = activity.title
         if not outreach.delete(activity, current_user):

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
-    RadioField,
-    SelectChoice,
-    SelectField,
-    StringField,
     SubmitField,
 )
 from wtforms.validators import (
@@ -21,14 +16,11 @@ from wtforms.validators import (
     InputRequired,
     Length,
     StopValidation,
-    ValidationError,
 )
 
 from .. import accounts
+from ..fields import LanguageSelect, email_field, own_language_choices, strip
 from ..forms import Form
-from ..i18n import LANGUAGE_NAMES, country_name, current_language
-from ..models import Role
-from ..sign.forms import PlainText, _email_validators, strip
 
 
 class LoginForm(Form):
@@ -51,10 +43,6 @@ class LoginForm(Form):
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Log in"))
-
-
-class LogoutForm(Form):
-    submit = SubmitField(_l("Log out"))
 
 
 class StrongPassword:
@@ -122,113 +110,13 @@ class ChangePasswordForm(Form):
     password, confirm = _new_password_fields()
 
 
-def _language_choices():
-    return [SelectChoice(code, LANGUAGE_NAMES[code], {"lang": code})
-            for code in current_app.config["LANGUAGES"]]
-
-
-class _LanguageSelect(SelectField):
-    """The seven languages, each in its own name; the list is read when the form is made."""
-
-    def __init__(self, label, **kwargs):
-        kwargs.setdefault("validators", [InputRequired(message=_l("Choose a language."))])
-        super().__init__(label, **kwargs)
-
-    def pre_validate(self, form):
-        if self.data not in current_app.config["LANGUAGES"]:
-            raise ValidationError(_l("Choose one of the languages in the list."))
-
-
 class LanguageForm(Form):
-    locale = _LanguageSelect(_l("Language of the pages and of the e-mails we send you"))
+    locale = LanguageSelect(_l("Language of the pages and of the e-mails we send you"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locale.choices = _language_choices()
+        self.locale.choices = own_language_choices()
 
 
 class ResetRequestForm(Form):
-    email = EmailField(
-        _l("E-mail address"),
-        validators=_email_validators(),
-        filters=[strip],
-        render_kw={"autocomplete": "username"},
-    )
-
-
-# --- Coordinators: invitations ----------------------------------------------------------------
-
-
-class InviteForm(Form):
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the person's name.")),
-            Length(max=120, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-        render_kw={"autocomplete": "off"},
-    )
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the person's e-mail address.")),
-            *(v for v in _email_validators() if not isinstance(v, InputRequired)),
-        ],
-        render_kw={"autocomplete": "off"},
-    )
-    role = RadioField(
-        _l("Role"),
-        choices=[SelectChoice(role.value, label) for role, label in accounts.ROLE_LABELS.items()],
-        default=Role.AMBASSADOR.value,
-        validate_choice=False,  # validate_role says it in our words
-        validators=[InputRequired(message=_l("Choose a role."))],
-    )
-    ambassador_city = SelectField(
-        _l("Ambassador city"),
-        validate_choice=False,
-        default="",
-    )
-    locale = _LanguageSelect(
-        _l("Language of the invitation and of the pages"), default=current_language
-    )
-
-    def __init__(self, *args, cities=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cities = {str(city.id): city for city in cities}
-        self.ambassador_city.choices = [SelectChoice("", _l("Choose a city"))] + [
-            SelectChoice(key, f"{city.name} ({country_name(city.country)})")
-            for key, city in self.cities.items()
-        ]
-        self.locale.choices = _language_choices()
-
-    def validate_role(self, field):
-        if field.data not in {role.value for role in Role}:
-            raise ValidationError(_l("Choose one of the roles."))
-
-    def validate_ambassador_city(self, field):
-        if self.role.data != Role.AMBASSADOR.value:
-            return  # not asked for coordinators
-        if not field.data:
-            raise ValidationError(_l("Choose the city this ambassador works for."))
-        if field.data not in self.cities:
-            raise ValidationError(_l("Choose a city from the list."))
-
-    def validate_email(self, field):
-        if field.data and accounts.user_by_email(field.data) is not None:
-            raise ValidationError(
-                _l("There is already an account with this e-mail address: see the list of "
-                   "users below.")
-            )
-
-    @property
-    def chosen_city(self):
-        if self.role.data != Role.AMBASSADOR.value:
-            return None
-        return self.cities.get(self.ambassador_city.data)
-
-
-class UserActionForm(Form):
-    """Re-send, deactivate, reactivate: the CSRF token is all it needs."""
+    email = email_field(_l("E-mail address"), render_kw={"autocomplete": "username"})

@@ -13,6 +13,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, privacy
 from ..extensions import db
+from ..forms import ButtonForm
+from ..headers import SECRET_LINK
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..models import User
 from ..security import requesting_client
@@ -22,21 +24,14 @@ from .forms import (
     ChangePasswordForm,
     LanguageForm,
     LoginForm,
-    LogoutForm,
     ResetRequestForm,
     SetPasswordForm,
 )
 
-PRIVATE_HEADERS = {
-    # Password forms and secret links: never cached, never leaking the link onwards.
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 @bp.after_request
 def private_pages(response: Response) -> Response:
-    response.headers.update(PRIVATE_HEADERS)
+    """Password forms and secret links (an invitation, a reset)."""
+    response.headers.update(SECRET_LINK)
     return response
 
 
@@ -106,7 +101,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    form = LogoutForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         # Every copy of the session cookie ends, not only this browser's: one taken before
         # the logout would otherwise keep working, and renew itself, for as long as it is used.

@@ -9,18 +9,19 @@ from wtforms.validators import InputRequired
 
 from .. import accounts, audit, pipeline, targets
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import country_choices, current_language, language_name
 from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope
 from ..security import coordinator_required
 from ..urls import absolute_url
 from . import bp
-from .forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm, MoveForm
+from .forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm
 
 # The form that moves a city on from each stage (to the stage pipeline.NEXT_STAGE gives).
 MOVE_FORMS = {
     PipelineStage.CANDIDATE: InterviewForm,
     PipelineStage.INTERVIEWED: CommitmentForm,
-    PipelineStage.AMBASSADOR: MoveForm,
+    PipelineStage.AMBASSADOR: ButtonForm,  # to alumni: only the button
 }
 
 
@@ -152,7 +153,7 @@ def delete_city_target(city_id: int, target_id: int):
     target = db.session.get(Target, target_id)
     if target is None or target.scope_ambassador_city_id != city.id:
         abort(404)
-    if MoveForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         if targets.delete(target) == targets.Change.MADE:
             audit.record(current_user, audit.DELETE_TARGET, target=target_id, city=city.id)
             db.session.commit()

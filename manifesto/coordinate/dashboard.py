@@ -19,12 +19,12 @@ from ..extensions import db
 from ..i18n import country_name, language_name
 from ..labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, STATUS_LABELS, THEME_LABELS
 from ..models import SignatureStatus, Target
+from ..pagination import Page, page_arg
 from ..security import coordinator_required
 from . import bp
 from .forms import AuditFilterForm, DashboardFilterForm, ExportForm
 
-PRIVATE = {"Cache-Control": "private, no-store"}
-
+MAX_AUDIT_PAGE = 100_000
 
 # Dates the dashboard can reason about (months before and after are computed from them).
 EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
@@ -97,7 +97,7 @@ def dashboard_view():
     today = counts.today()
     form = DashboardFilterForm(request.args)
     if not form.validate():
-        return render_template("coordinate/dashboard.html", form=form, figures=None), 400, PRIVATE
+        return render_template("coordinate/dashboard.html", form=form, figures=None), 400
     period = _period(form, today)
     languages = current_app.config["LANGUAGES"]
     figures = dashboard.signature_figures(period, languages)
@@ -123,7 +123,7 @@ def dashboard_view():
         map_fills=charts.map_fills(by_country),
         map_legend=charts.map_legend(by_country),
         export_form=export_form,
-    ), PRIVATE
+    )
 
 
 def _export(kind: str):
@@ -132,8 +132,7 @@ def _export(kind: str):
         # Hidden fields someone changed: the dashboard's filters say what is wrong with them.
         filters = DashboardFilterForm(request.form)
         filters.validate()
-        return render_template("coordinate/dashboard.html", form=filters, figures=None), \
-            400, PRIVATE
+        return render_template("coordinate/dashboard.html", form=filters, figures=None), 400
     period = _period(form, counts.today())
     signatories = kind == audit.EXPORT_SIGNATORIES
     # The first batch is read here: if the database fails, it is an error page, not a log
@@ -150,8 +149,7 @@ def _export(kind: str):
     # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8" to the latter.
     return Response(audit.logged_download(started, batches),
                     content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
-                             **PRIVATE})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 
 
 @bp.post("/exports/signatories.csv")
@@ -172,11 +170,7 @@ def audit_log():
     form = AuditFilterForm(request.args, actions=audit.ACTION_LABELS,
                            coordinators=audit.coordinators())
     valid = form.validate()
-    try:
-        number = int(request.args.get("page", "1"))
-    except ValueError:
-        number = 1
-    number = min(max(1, number), 100_000)
+    number = page_arg(MAX_AUDIT_PAGE)
     filters = {
         "action": form.action.data or None if not form.action.errors else None,
         "who": form.who.data or None if not form.who.errors else None,
@@ -185,7 +179,8 @@ def audit_log():
     }
     events, pages = audit.page(number, **filters)
     query = {k: v for k, v in request.args.items() if k in ("action", "who", "start", "end") and v}
-    return render_template("coordinate/audit.html", events=events, pages=pages, form=form,
-                           page=min(number, pages), query=query, describe=audit.describe,
+    return render_template("coordinate/audit.html", events=events, form=form,
+                           page=Page.counted(events, min(number, pages), pages), query=query,
+                           describe=audit.describe,
                            action_labels=audit.ACTION_LABELS, as_date=date.fromisoformat), (
-        200 if valid else 400), PRIVATE
+        200 if valid else 400)

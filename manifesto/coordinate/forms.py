@@ -1,8 +1,7 @@
-"""Coordinators' forms: decisions on signatures, publishing a new version of the text."""
+"""Coordinators' forms: decisions on signatures, publishing a new version of the text, cities
+and targets, the dashboard's filters, privacy requests and invitations."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -10,49 +9,42 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
-    Email,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 from wtforms.widgets import HiddenInput
 
-from ..campaign import LAUNCH_DATE
-from ..ambassador.forms import IsoDateField
+from .. import accounts
+from ..fields import (
+    CampaignDate,
+    IsoDateField,
+    LanguageSelect,
+    MultiCheckboxField,
+    country_field,
+    email_field,
+    iso_country,
+    own_language_choices,
+    text_field,
+)
 from ..forms import Form
-from ..i18n import country_choices, current_language, is_iso_country
+from ..i18n import country_choices, country_name, current_language, is_iso_country
 from ..labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
-from ..models import TargetMetric, TargetScope
-from ..sign.forms import CountrySelect, MultiCheckboxField, PlainText, strip
-
-
-class DecisionForm(Form):
-    """Verify or clear a flag: the CSRF token is all it needs."""
+from ..models import Role, TargetMetric, TargetScope
 
 
 class RejectForm(Form):
-    reason = TextAreaField(
-        _l("Reason, sent to the signatory in their language's e-mail"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Give the reason for the rejection.")),
-            Length(max=1000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    reason = text_field(_l("Reason, sent to the signatory in their language's e-mail"), 1000,
+                        _l("Give the reason for the rejection."), multiline=True)
 
 
 def _no_huge_number(value):
@@ -82,107 +74,40 @@ class PublishForm(Form):
             pass
 
         for lang in languages:
-            setattr(
-                _Form,
-                f"text_{lang}",
-                TextAreaField(
-                    lang,
-                    filters=[strip],
-                    validators=[
-                        InputRequired(message=_l("Enter the text in this language.")),
-                        Length(max=100_000, message=_l("Use at most %(max)d characters.")),
-                        PlainText(multiline=True),
-                        _manifesto_text,
-                    ],
-                ),
-            )
+            setattr(_Form, f"text_{lang}", text_field(
+                lang, 100_000, _l("Enter the text in this language."), multiline=True,
+                extra=[_manifesto_text]))
         return _Form
 
 
 # --- ambassador cities: the selection pipeline and their targets -----------------------------
 
 
-def _country_field(label):
-    return SelectField(
-        label,
-        validators=[InputRequired(message=_l("Choose the country."))],
-        validate_choice=False,
-        widget=CountrySelect(),
-    )
-
-
-def _iso_country(form, field):
-    if field.data and not is_iso_country(field.data):
-        raise ValidationError(_l("Choose the country from the list."))
-
-
-def _past_campaign_date(form, field):
-    if field.data is None:
-        return
-    if field.data > date.today():
-        raise ValidationError(_l("This date is in the future."))
-    if field.data < LAUNCH_DATE:
-        raise ValidationError(
-            _l("This date is before the campaign began (%(date)s).", date=LAUNCH_DATE.isoformat())
-        )
-
-
 class CityForm(Form):
-    name = StringField(
-        _l("City"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the city.")),
-            Length(max=120, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    country = _country_field(_l("Country"))
-
-    def validate_country(self, field):
-        _iso_country(self, field)
+    name = text_field(_l("City"), 120, _l("Enter the city."))
+    country = country_field(_l("Country"))
 
 
 class InterviewForm(Form):
     interview_date = DateField(
         _l("Date of the interview"),
         validators=[InputRequired(message=_l("Enter the date of the interview.")),
-                    _past_campaign_date],
+                    CampaignDate()],
     )
-    interviewer = StringField(
-        _l("Interviewer"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter who led the interview.")),
-            Length(max=120, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-        ],
-    )
-    interview_notes = TextAreaField(
-        _l("Notes (only coordinators see them)"),
-        filters=[strip],
-        validators=[
-            Length(max=5000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    interviewer = text_field(_l("Interviewer"), 120, _l("Enter who led the interview."))
+    interview_notes = text_field(_l("Notes (only coordinators see them)"), 5000,
+                                 multiline=True)
 
 
 class CommitmentForm(Form):
     commitment_date = DateField(
         _l("Date of the commitment"),
         validators=[InputRequired(message=_l("Enter the date of the commitment.")),
-                    _past_campaign_date],
+                    CampaignDate()],
     )
-    commitment_statement = TextAreaField(
-        _l("The city's commitment, as it will be published"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the commitment statement.")),
-            Length(max=2000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    commitment_statement = text_field(_l("The city's commitment, as it will be published"),
+                                      2000, _l("Enter the commitment statement."),
+                                      multiline=True)
     languages = MultiCheckboxField(
         _l("Languages it disseminates the Manifesto in"),
         validators=[InputRequired(message=_l("Choose at least one language."))],
@@ -196,10 +121,6 @@ class CommitmentForm(Form):
     def validate_countries(self, field):
         if any(not is_iso_country(code) for code in field.data or []):
             raise ValidationError(_l("Choose the countries from the list."))
-
-
-class MoveForm(Form):
-    """Moving an ambassador city to alumni: the CSRF token is all it needs."""
 
 
 # Targets a coordinator sets for one ambassador city.
@@ -226,18 +147,12 @@ class TargetNumbersForm(Form):
         ],
     )
     start_date = DateField(
-        _l("Counted from"), validators=[InputRequired(message=_l("Enter the start date."))]
+        _l("Counted from"),
+        validators=[InputRequired(message=_l("Enter the start date.")), CampaignDate(future=True)],
     )
     deadline = DateField(
         _l("Deadline"), validators=[InputRequired(message=_l("Enter the deadline."))]
     )
-
-    def validate_start_date(self, field):
-        if field.data and field.data < LAUNCH_DATE:
-            raise ValidationError(
-                _l("This date is before the campaign began (%(date)s).",
-                   date=LAUNCH_DATE.isoformat())
-            )
 
     def validate_deadline(self, field):
         if field.data and self.start_date.data and field.data <= self.start_date.data:
@@ -271,11 +186,7 @@ class TargetForm(TargetNumbersForm):
         default=TargetScope.ALL.value,
         validators=[InputRequired(message=_l("Choose where the target is counted."))],
     )
-    country = SelectField(
-        _l("Country (for a target in one country)"),
-        validate_choice=False,
-        widget=CountrySelect(),
-    )
+    country = country_field(_l("Country (for a target in one country)"), required=None)
     ambassador_city = SelectField(
         _l("Ambassador city (for a target of one city)"),
         validate_choice=False,
@@ -288,15 +199,8 @@ class TargetForm(TargetNumbersForm):
             pass
 
         for lang in languages:
-            setattr(_Form, f"title_{lang}", StringField(
-                lang,
-                filters=[strip],
-                validators=[
-                    InputRequired(message=_l("Enter the title in this language.")),
-                    Length(max=200, message=_l("Use at most %(max)d characters.")),
-                    PlainText(),
-                ],
-            ))
+            setattr(_Form, f"title_{lang}",
+                    text_field(lang, 200, _l("Enter the title in this language.")))
         return _Form
 
     def validate_country(self, field):
@@ -304,7 +208,7 @@ class TargetForm(TargetNumbersForm):
             return
         if not field.data:
             raise ValidationError(_l("Choose the country."))
-        _iso_country(self, field)
+        iso_country(self, field)
 
     def validate_ambassador_city(self, field):
         if self.scope.data != TargetScope.AMBASSADOR_CITY.value:
@@ -387,16 +291,8 @@ class SubjectForm(Form):
     """Find what is held about an e-mail address (a POST: the address stays out of URLs and
     access logs)."""
 
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Enter the e-mail address the request is about.")),
-            Length(max=254, message=_l("Use at most %(max)d characters.")),
-            Email(message=_l("Enter an e-mail address such as name@example.org."),
-                  check_deliverability=False, granular_message=False),
-        ],
-    )
+    email = email_field(_l("E-mail address"),
+                        _l("Enter the e-mail address the request is about."))
 
 
 class EraseSubjectForm(Form):
@@ -408,16 +304,68 @@ class EraseSubjectForm(Form):
 
 
 class NoticeForm(Form):
-    body = TextAreaField(
-        _l("Text of the new version"),
-        filters=[strip],
-        validators=[
-            InputRequired(message=_l("Write the text of the notice.")),
-            Length(max=50_000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
+    body = text_field(_l("Text of the new version"), 50_000,
+                      _l("Write the text of the notice."), multiline=True)
     confirm = BooleanField(
         _l("Publish it now: from now on, new signatures and accounts accept this version."),
         validators=[InputRequired(message=_l("Confirm that this version is to be published."))],
     )
+
+
+# --- users: invitations ---------------------------------------------------------------------
+
+
+class InviteForm(Form):
+    name = text_field(_l("Name"), 120, _l("Enter the person's name."),
+                      render_kw={"autocomplete": "off"})
+    email = email_field(_l("E-mail address"), _l("Enter the person's e-mail address."),
+                        render_kw={"autocomplete": "off"})
+    role = RadioField(
+        _l("Role"),
+        choices=[SelectChoice(role.value, label) for role, label in accounts.ROLE_LABELS.items()],
+        default=Role.AMBASSADOR.value,
+        validate_choice=False,  # validate_role says it in our words
+        validators=[InputRequired(message=_l("Choose a role."))],
+    )
+    ambassador_city = SelectField(
+        _l("Ambassador city"),
+        validate_choice=False,
+        default="",
+    )
+    locale = LanguageSelect(
+        _l("Language of the invitation and of the pages"), default=current_language
+    )
+
+    def __init__(self, *args, cities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cities = {str(city.id): city for city in cities}
+        self.ambassador_city.choices = [SelectChoice("", _l("Choose a city"))] + [
+            SelectChoice(key, f"{city.name} ({country_name(city.country)})")
+            for key, city in self.cities.items()
+        ]
+        self.locale.choices = own_language_choices()
+
+    def validate_role(self, field):
+        if field.data not in {role.value for role in Role}:
+            raise ValidationError(_l("Choose one of the roles."))
+
+    def validate_ambassador_city(self, field):
+        if self.role.data != Role.AMBASSADOR.value:
+            return  # not asked for coordinators
+        if not field.data:
+            raise ValidationError(_l("Choose the city this ambassador works for."))
+        if field.data not in self.cities:
+            raise ValidationError(_l("Choose a city from the list."))
+
+    def validate_email(self, field):
+        if field.data and accounts.user_by_email(field.data) is not None:
+            raise ValidationError(
+                _l("There is already an account with this e-mail address: see the list of "
+                   "users below.")
+            )
+
+    @property
+    def chosen_city(self):
+        if self.role.data != Role.AMBASSADOR.value:
+            return None
+        return self.cities.get(self.ambassador_city.data)

@@ -8,10 +8,10 @@ from flask_login import current_user
 
 from .. import audit, practices
 from ..extensions import db
+from ..forms import ButtonForm
 from ..models import BestPractice, BestPracticeStatus
 from ..security import coordinator_required
 from . import bp
-from .forms import DecisionForm
 
 
 @bp.get("/practices")
@@ -27,7 +27,7 @@ def practices_queue():
 @coordinator_required
 def publish_practice(practice_id: int):
     practice = db.get_or_404(BestPractice, practice_id)
-    if DecisionForm().validate_on_submit() and practice.status != BestPracticeStatus.PUBLISHED:
+    if ButtonForm().validate_on_submit() and practice.status != BestPracticeStatus.PUBLISHED:
         practices.publish(practice, current_user)
         audit.record(current_user, audit.PUBLISH_PRACTICE, practice=practice.id)
         db.session.commit()
@@ -40,7 +40,7 @@ def publish_practice(practice_id: int):
 @coordinator_required
 def unpublish_practice(practice_id: int):
     practice = db.get_or_404(BestPractice, practice_id)
-    if DecisionForm().validate_on_submit() and practice.status == BestPracticeStatus.PUBLISHED:
+    if ButtonForm().validate_on_submit() and practice.status == BestPracticeStatus.PUBLISHED:
         practices.unpublish(practice)
         audit.record(current_user, audit.UNPUBLISH_PRACTICE, practice=practice.id)
         db.session.commit()

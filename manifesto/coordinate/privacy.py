@@ -17,7 +17,6 @@ from ..security import coordinator_required
 from . import bp
 from .forms import EraseSubjectForm, NoticeForm, SubjectForm
 
-PRIVATE = {"Cache-Control": "private, no-store"}
 RETENTION_SETTINGS = (
     "IP_HASH_RETENTION_DAYS",
     "RETENTION_UNCONFIRMED_DAYS",
@@ -37,7 +36,7 @@ def _overview(subject_form: SubjectForm | None = None, status: int = 200):
         subject_form=subject_form or SubjectForm(formdata=None),
         retention={name: current_app.config[name] for name in RETENTION_SETTINGS},
         due=retention.due(),
-    ), status, PRIVATE
+    ), status
 
 
 @bp.get("/privacy")
@@ -66,7 +65,7 @@ def privacy_notice(lang: str):
                     number=number, language=language_name(lang)), "success")
             return redirect(url_for("coordinate.privacy_overview"), code=303)
     return render_template("coordinate/privacy_notice.html", form=form, lang=lang,
-                           current=current), (400 if form.errors else 200), PRIVATE
+                           current=current), (400 if form.errors else 200)
 
 
 def _found(subject: privacy.Subject) -> dict:
@@ -88,7 +87,7 @@ def privacy_subject():
         "coordinate/privacy_subject.html", subject=subject,
         erase_form=EraseSubjectForm(formdata=None, email=subject.email),
         reference=privacy.subject_reference(subject.email), role_labels=accounts.ROLE_LABELS,
-    ), 200, PRIVATE
+    )
 
 
 @bp.post("/privacy/subject/export")
@@ -103,7 +102,7 @@ def privacy_subject_export():
     db.session.commit()
     body = json.dumps(privacy.export_subject(subject), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": 'attachment; filename="manifesto-personal-data.json"', **PRIVATE})
+        "Content-Disposition": 'attachment; filename="manifesto-personal-data.json"'})
 
 
 @bp.post("/privacy/subject/erase")
@@ -118,7 +117,7 @@ def privacy_subject_erase():
         return render_template(
             "coordinate/privacy_subject.html", subject=subject, erase_form=form,
             reference=privacy.subject_reference(subject.email), role_labels=accounts.ROLE_LABELS,
-        ), 400, PRIVATE
+        ), 400
     reference = privacy.subject_reference(subject.email)
     erased = privacy.erase_subject(subject, current_user)
     audit.record(current_user, audit.SUBJECT_ERASE, subject=reference, erased={

@@ -8,10 +8,11 @@ from flask_login import current_user
 
 from .. import audit, counts, signing, texts
 from ..extensions import db
+from ..forms import ButtonForm
 from ..models import Signature
 from ..security import coordinator_required
 from . import bp
-from .forms import DecisionForm, PublishForm, RejectForm
+from .forms import PublishForm, RejectForm
 
 
 def _flag_label(reason: str) -> str:
@@ -79,7 +80,7 @@ def _decision_done(decision: signing.Decision, done: str, already: str, not_now:
 @coordinator_required
 def verify(signature_id: int):
     signature = _signature(signature_id)
-    if DecisionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         name = signature.signatory.display_name
         _decision_done(
             signing.verify(signature, current_user),
@@ -115,7 +116,7 @@ def reject(signature_id: int):
 @coordinator_required
 def clear_flag(signature_id: int):
     signature = _signature(signature_id)
-    if DecisionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         name = signature.signatory.display_name
         _decision_done(
             signing.clear_flag(signature, current_user),

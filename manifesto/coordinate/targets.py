@@ -11,11 +11,12 @@ from wtforms import SelectChoice
 from .. import audit
 from .. import targets as target_rules
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import country_name
 from ..models import AmbassadorCity, Target, TargetMetric, TargetScope
 from ..security import coordinator_required
 from . import bp
-from .forms import DecisionForm, TargetForm
+from .forms import TargetForm
 
 
 def _form_class():
@@ -110,7 +111,7 @@ def edit_target(target_id: int):
 
 def _decide(target_id: int, change, message: str, action: str):
     target = db.get_or_404(Target, target_id)
-    if not DecisionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         return redirect(url_for("coordinate.targets"), code=303)
     outcome = change(target)
     if outcome == target_rules.Change.NEEDS_TITLES:

@@ -10,12 +10,13 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, audit
-from ..auth.forms import InviteForm, UserActionForm
 from ..extensions import db
+from ..forms import ButtonForm
 from ..i18n import LANGUAGE_NAMES
 from ..models import AmbassadorCity, Role, User, utcnow
 from ..security import coordinator_required
 from . import bp
+from .forms import InviteForm
 
 
 def _cities() -> list[AmbassadorCity]:
@@ -76,7 +77,7 @@ def users():
 @coordinator_required
 def resend_invitation(user_id: int):
     user = db.get_or_404(User, user_id)
-    if UserActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         if not user.active:
             flash(_("%(name)s's account is deactivated: reactivate it first.", name=user.name),
                   "error")
@@ -97,7 +98,7 @@ def resend_invitation(user_id: int):
 @coordinator_required
 def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    if UserActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account. Ask another coordinator."), "error")
         elif user.active:
@@ -113,7 +114,7 @@ def deactivate_user(user_id: int):
 @coordinator_required
 def reactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    if UserActionForm().validate_on_submit() and not user.active:
+    if ButtonForm().validate_on_submit() and not user.active:
         accounts.reactivate(user)
         audit.record(current_user, audit.REACTIVATE, account=user.id)
         db.session.commit()

@@ -16,6 +16,7 @@ from ..counts import counts_by_country, counts_by_kind_and_country, public_count
 from ..extensions import db
 from ..i18n import country_choices, country_name, current_language, is_iso_country
 from ..models import SignatoryKind, Target, Theme
+from ..pagination import Page, page_arg
 from . import bp
 
 PER_PAGE = 50
@@ -131,18 +132,17 @@ def _filters() -> public_list.SignatoryFilters:
 @bp.get("/signatories")
 def signatories():
     filters = _filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page = page_arg(MAX_PAGE)
     rows, has_next = public_list.page(filters, page, PER_PAGE)
     language = current_language()
     table = sorted(
         counts_by_kind_and_country(), key=lambda row: (-(row[1] + row[2]), country_name(row[0]))
     )
+    listing = Page(rows, page, has_next)
     return render_template(
         "public/signatories.html",
-        rows=rows,
-        page=page,
-        has_next=has_next,
+        rows=listing.items,
+        page=listing,
         filters=filters.as_args(),
         counts=public_counts(),
         by_country=table,
@@ -175,8 +175,7 @@ def best_practices():
         "language": language if language in current_app.config["LANGUAGES"] else "",
         "city": city if city.isascii() and city.isdigit() and int(city) in {c.id for c in cities} else "",
     }
-    page = args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page = page_arg(MAX_PAGE)
     rows, total = practices.library(
         theme=Theme(filters["theme"]) if filters["theme"] else None,
         city_id=int(filters["city"]) if filters["city"] else None,
@@ -187,8 +186,7 @@ def best_practices():
         "public/best_practices.html",
         practices=rows,
         total=total,
-        page=page,
-        has_next=page * practices.PER_PAGE < total,
+        page=Page(rows, page, has_next=page * practices.PER_PAGE < total),
         filters={name: value for name, value in filters.items() if value},
         cities=cities,
     )

@@ -2,68 +2,36 @@
 
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
-
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
-from ..forms import Form
 from wtforms import (
-    SelectChoice,
     BooleanField,
     EmailField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import (
-    Email,
     InputRequired,
     Length,
     Optional,
     StopValidation,
-    ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
-from ..i18n import country_choices, current_language, is_iso_country
+from ..fields import (
+    MultiCheckboxField,
+    PlainText,
+    country_field,
+    email_field,
+    email_validators,
+    strip,
+    web_address,
+)
+from ..forms import Form
 from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
 from ..models import SignatoryKind
-
-# Bidirectional controls can make a name display as something else; other format and control
-# characters have no place in a name. Line breaks and tabs are allowed in long texts only.
-_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _bad_character(text: str, multiline: bool) -> bool:
-    for ch in text:
-        if multiline and ch in "\n\r\t":
-            continue
-        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
-            return True
-    return False
-
-
-class PlainText:
-    """Rejects control characters and bidirectional overrides (HTML is kept as text, escaped)."""
-
-    def __init__(self, multiline: bool = False):
-        self.multiline = multiline
-
-    def __call__(self, form, field):
-        if field.data and _bad_character(field.data, self.multiline):
-            raise ValidationError(
-                _l("Remove the invisible or control characters from this field.")
-            )
 
 
 class RequiredFor:
@@ -88,57 +56,6 @@ def _name(max_length: int = 200):
         Length(max=max_length, message=_l("Use at most %(max)d characters.")),
         PlainText(),
     ]
-
-
-_WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s<>\"]*\.[^\s<>\"]+$", re.IGNORECASE)
-
-
-def web_address(form, field):
-    if not field.data:
-        return
-    if "://" not in field.data:
-        field.data = "https://" + field.data
-    if not _WEB_ADDRESS.match(field.data):
-        raise ValidationError(_l("Enter a web address such as https://example.org."))
-
-
-@functools.lru_cache(maxsize=16)
-def _country_options(locale: str) -> str:
-    """The ~250 ``<option>`` elements of the country list, rendered once per language."""
-    with force_locale(locale):
-        placeholder = str(_l("Choose a country"))
-    options = [f'<option value="">{escape(placeholder)}</option>']
-    options += [f'<option value="{code}">{escape(name)}</option>'
-                for code, name in country_choices(locale)]
-    return "".join(options)
-
-
-class CountrySelect:
-    """A ``<select>`` of ISO 3166 countries; rendering 250 options per request through
-    WTForms' generic widget was the largest cost of showing the sign form."""
-
-    def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        options = _country_options(current_language())
-        if field.data and is_iso_country(field.data):
-            options = options.replace(
-                f'<option value="{field.data}">', f'<option selected value="{field.data}">', 1
-            )
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
-
-
-def _email_validators():
-    return [
-        InputRequired(message=_l("Enter your e-mail address.")),
-        Length(max=254, message=_l("Use at most %(max)d characters.")),
-        Email(message=_l("Enter an e-mail address such as name@example.org."),
-              check_deliverability=False, granular_message=False),
-    ]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SignForm(Form):
@@ -215,12 +132,7 @@ class SignForm(Form):
         filters=[strip],
         validators=[InputRequired(message=_l("Enter the city.")), *_name(120)],
     )
-    country = SelectField(
-        _l("Country"),
-        validators=[InputRequired(message=_l("Choose the country."))],
-        validate_choice=False,  # checked by validate_country against ISO 3166
-        widget=CountrySelect(),
-    )
+    country = country_field(_l("Country"))
     contact_name = StringField(
         _l("Your name"),
         filters=[strip],
@@ -229,7 +141,7 @@ class SignForm(Form):
     contact_email = EmailField(
         _l("Your e-mail address"),
         filters=[strip],
-        validators=_email_validators(),
+        validators=email_validators(),
     )
     themes = MultiCheckboxField(
         _l("Themes you would prioritise (optional)"),
@@ -254,24 +166,12 @@ class SignForm(Form):
     version_number = HiddenField()
     ref = HiddenField()
 
-    def validate_country(self, field):
-        if field.data and not is_iso_country(field.data):
-            raise ValidationError(_l("Choose the country from the list."))
-
     def validate_themes(self, field):
         field.data = list(dict.fromkeys(field.data or []))
 
 
 class ResendForm(Form):
-    email = EmailField(
-        _l("Your e-mail address"),
-        filters=[strip],
-        validators=_email_validators(),
-    )
-
-
-class ConfirmForm(Form):
-    """Only the CSRF token: the button that confirms."""
+    email = email_field(_l("Your e-mail address"))
 
 
 class WithdrawForm(Form):

@@ -24,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import abuse, privacy, signing, texts
 from ..extensions import db
+from ..forms import ButtonForm
+from ..headers import SECRET_LINK
 from ..i18n import current_language
 from ..security import requesting_client
 from ..models import (
@@ -36,23 +38,15 @@ from ..models import (
 )
 from . import bp
 from .forms import (
-    ConfirmForm,
     ResendForm,
     SignForm,
     WithdrawForm,
 )
 
-PRIVATE_HEADERS = {
-    # Pages opened by a secret link: never cached, never leaking the link onwards.
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 @bp.after_request
 def private_pages(response: Response) -> Response:
     """Every signing page, error pages included: a form with a token, or a secret link."""
-    response.headers.update(PRIVATE_HEADERS)
+    response.headers.update(SECRET_LINK)
     return response
 
 
@@ -239,7 +233,7 @@ def resend():
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    form = ConfirmForm()
+    form = ButtonForm()
     if request.method == "POST" and form.validate_on_submit():
         result, signature = signing.confirm(token)
         if result == signing.ConfirmResult.CONFIRMED:

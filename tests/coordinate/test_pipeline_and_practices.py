@@ -3,7 +3,9 @@ practices; the public sees ambassador cities and published practices only."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import os
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -100,12 +102,13 @@ def test_bad_pipeline_input_is_explained_and_kept(client, coordinator):
         "from_stage": "candidate", "interview_date": future, "interviewer": "Rui",
     })
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "This date is in the future." in page
+    assert response.status_code == 400 and "The date cannot be in the future." in page
     assert 'value="Rui"' in page
     response = client.post(f"/en/coordinate/cities/{city.id}/move", data={
         "from_stage": "candidate", "interview_date": "2010-01-01", "interviewer": "Rui",
     })
-    assert "before the campaign began" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "The date cannot be before the campaign" in page and "November 23, 2016" in page
     response = client.post(f"/en/coordinate/cities/{city.id}/move", data={
         "from_stage": "candidate", "interview_date": "31/02/2026", "interviewer": "Rui",
     })
@@ -163,6 +166,39 @@ def test_a_city_moved_by_someone_else_while_the_request_runs_is_not_moved_twice(
     assert (city_named("Porto").stage, city_named("Porto").interviewer) == (
         PipelineStage.INTERVIEWED, "Ana")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PipelineEvent)) == 0
+
+
+@pytest.fixture
+def server_time_zone():
+    """Sets the server process's local time zone (``TZ``) for the test."""
+    before = os.environ.get("TZ")
+
+    def set_zone(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield set_zone
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_an_interview_held_today_is_not_in_the_future_whatever_the_servers_time_zone(
+        client, coordinator, server_time_zone):
+    """Where the coordinator is, today may already be tomorrow for the server: a date that is
+    today somewhere on Earth is accepted, as in the outreach log."""
+    server_time_zone("Etc/GMT+12")  # UTC-12, where each day begins last
+    city = factories.ambassador_city(name="Apia", country="WS", stage=PipelineStage.CANDIDATE)
+    today_in_samoa = (datetime.now(UTC) + timedelta(hours=13)).date()
+    response = client.post(f"/en/coordinate/cities/{city.id}/move", data={
+        "from_stage": "candidate", "interview_date": today_in_samoa.isoformat(),
+        "interviewer": "Rui",
+    })
+    assert response.status_code == 303, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert city_named("Apia").stage == PipelineStage.INTERVIEWED
 
 
 def test_coordinator_sets_and_deletes_a_city_target(client, coordinator):

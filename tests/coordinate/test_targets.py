@@ -102,7 +102,7 @@ def test_bad_input_is_explained_and_kept(client, coordinator):
          "Choose the ambassador city from the list."),
         (form(title_ru=""), "Enter the title in this language."),
         (form(title_de="x" * 201), "Use at most 200 characters."),
-        (form(start_date="2016-01-01"), "This date is before the campaign began"),
+        (form(start_date="2016-01-01"), "The date cannot be before the campaign"),
         (form(metric="everything"), "Not a valid choice"),
     ]
     for data, message in cases:
