@@ -26,7 +26,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.validators import Email, InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from .campaign import LAUNCH_DATE
@@ -68,6 +68,20 @@ class PlainText:
             )
 
 
+class Required(InputRequired):
+    """A field that must be filled in, where a text of spaces alone counts as empty.
+
+    ``InputRequired`` looks at what was typed, before the ``strip`` filter: "   " passed it,
+    and was saved as nothing. This checks the trimmed value too; like ``InputRequired`` it
+    marks the input ``required`` for browsers and stops the field's other checks."""
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        if isinstance(field.data, str) and not field.data.strip():
+            field.errors[:] = []
+            raise StopValidation(self.message or field.gettext("This field is required."))
+
+
 def text_field(label, max, required=None, multiline=False, extra=(), **kwargs):
     """A text as every form takes one: trimmed, at most ``max`` characters, and no control
     characters (``multiline``: a text area, where line breaks and tabs are allowed too).
@@ -81,7 +95,7 @@ def text_field(label, max, required=None, multiline=False, extra=(), **kwargs):
     elif callable(required):
         first = [required]
     else:
-        first = [InputRequired(message=required)]
+        first = [Required(message=required)]
     field = TextAreaField if multiline else StringField
     return field(
         label,
@@ -111,7 +125,7 @@ def email_validators(required=_l("Enter your e-mail address.")):
     """Required (``required`` is the message), at most 254 characters, and shaped like an
     address; whether its domain receives mail is not asked (no DNS lookup in a request)."""
     return [
-        InputRequired(message=required),
+        Required(message=required),
         Length(max=254, message=LENGTH_MESSAGE),
         Email(message=_l("Enter an e-mail address such as name@example.org."),
               check_deliverability=False, granular_message=False),

@@ -235,3 +235,25 @@ def test_every_coordinator_answer_is_for_their_browser_only(client):
         response.get_data()
         assert response.status_code in (200, 400), what
         assert response.headers["Cache-Control"] == "private, no-store", what
+
+
+def test_a_required_text_of_spaces_alone_is_asked_for_again(app):
+    """Trimmed, a text of spaces is empty: a rejection without a reason would e-mail the
+    signatory an empty "The reason:", a practice could be saved with no title."""
+    from werkzeug.datastructures import MultiDict
+
+    from manifesto.ambassador.forms import PracticeForm
+    from manifesto.coordinate.forms import RejectForm
+
+    with app.test_request_context(method="POST"):
+        reject = RejectForm(formdata=MultiDict({"reason": "  \n\t "}), meta={"csrf": False})
+        assert not reject.validate()
+        assert reject.reason.errors == ["Give the reason for the rejection."]
+        practice = PracticeForm(formdata=MultiDict({"title": "   ", "summary": "What we did.",
+                                                    "theme": "mobility", "language": "en"}),
+                                meta={"csrf": False})
+        assert not practice.validate()
+        assert practice.title.errors == ["Enter a title."]
+        assert 'required' in str(practice.title)  # still marked required for browsers
+        kept = RejectForm(formdata=MultiDict({"reason": "  No mandate. "}), meta={"csrf": False})
+        assert kept.validate() and kept.reason.data == "No mandate."
