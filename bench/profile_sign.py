@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Database, app_revision, percentile  # noqa: E402
 
-HIDDEN = re.compile(r'<input[^>]*?name="(csrf_token|started|submission_key|version_number|ref)"'
+HIDDEN = re.compile(r'<input[^>]*?name="(csrf_token|started|submission_key|version_number|privacy_notice_version|ref)"'
                     r'[^>]*?value="([^"]*)"')
 
 

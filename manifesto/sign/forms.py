@@ -252,6 +252,7 @@ class SignForm(Form):
     started = HiddenField()
     submission_key = HiddenField()
     version_number = HiddenField()
+    privacy_notice_version = HiddenField()  # the notice the page linked to, hence accepted
     ref = HiddenField()
 
     def validate_country(self, field):

@@ -56,13 +56,23 @@ def private_pages(response: Response) -> Response:
     return response
 
 
-def _signed_version(form: SignForm) -> texts.VersionRef | None:
-    """The version the person read (from the form), else the current one."""
+def _shown_number(field) -> int | None:
+    """A version number a hidden field carries, or None if it is missing or no number."""
     try:
-        number = int(form.version_number.data or 0)
+        number = int(field.data or 0)
     except (TypeError, ValueError):
         number = 0
-    return texts.signable_version(current_language(), number if 0 < number < 2**31 else None)
+    return number if 0 < number < 2**31 else None
+
+
+def _signed_version(form: SignForm) -> texts.VersionRef | None:
+    """The version the person read (from the form), else the current one."""
+    return texts.signable_version(current_language(), _shown_number(form.version_number))
+
+
+def _accepted_notice_version(form: SignForm) -> int:
+    """The privacy notice the person was shown (from the form), else the one in force."""
+    return privacy.shown_version(current_language(), _shown_number(form.privacy_notice_version))
 
 
 def _referral(code: str | None) -> tuple[int | None, int | None]:
@@ -112,7 +122,8 @@ def _blank_form_key() -> tuple | None:
     number = texts.current_version_number(current_language())
     if number is None:
         return None
-    return (current_language(), number, request.query_string)
+    notice = privacy.current_version(current_language())
+    return (current_language(), number, notice, request.query_string)
 
 
 def _fill_blank_form(page: str) -> str:
@@ -136,8 +147,10 @@ def sign():
     form = SignForm()
     if cache_key is not None:
         version = texts.signable_version(current_language(), cache_key[1])
+        notice_version = cache_key[2]
     else:
         version = _signed_version(form)
+        notice_version = _accepted_notice_version(form)
     if version is None:
         abort(404)
     if request.method == "GET":
@@ -149,7 +162,6 @@ def sign():
         else:
             form.started.data = abuse.form_started_stamp()
             form.submission_key.data = secrets.token_urlsafe(24)
-        form.version_number.data = str(version.number)
         form.ref.data = (request.args.get("ref") or "")[:32]
         if request.args.get("kind") in {k.value for k in SignatoryKind}:
             form.kind.data = request.args["kind"]
@@ -167,7 +179,7 @@ def sign():
             contact_email=form.contact_email.data,
             language=current_language(),
             version=version,
-            privacy_notice_version=privacy.current_version(current_language()),
+            privacy_notice_version=notice_version,
             ip_hash=client,
             submission_key=key,
             organisation_name=form.organisation_name.data or None,
@@ -201,7 +213,11 @@ def sign():
         # Flagged (for whatever reason, never said): received, and no e-mail until reviewed.
         session["sign_under_review"] = signing.held_for_review(signature_id)
         return redirect(url_for("sign.sent"), code=303)
-    page = render_template("sign/form.html", form=form, version=version)
+    # The page carries what it shows: the versions of the Manifesto and of the privacy notice.
+    form.version_number.data = str(version.number)
+    form.privacy_notice_version.data = str(notice_version)
+    page = render_template("sign/form.html", form=form, version=version,
+                           notice_version=notice_version)
     if cache_key is not None:
         if len(blank_forms) >= _BLANK_FORMS_MAX:
             blank_forms.clear()
