@@ -45,7 +45,7 @@ def _instrument() -> _Steps:
     from flask_wtf import csrf
 
     from manifesto import abuse, counts, notify, outbox, signing, texts
-    from manifesto.sign import forms, routes
+    from manifesto.sign import blank_forms, forms, routes
 
     steps = _Steps()
 
@@ -69,8 +69,8 @@ def _instrument() -> _Steps:
     wrap(forms.SignForm, "__init__", "SignForm() incl. form data parsing")
     wrap(forms.SignForm, "validate_on_submit", "form.validate_on_submit (incl. CSRF check)")
     wrap(routes, "_signed_version", "_signed_version (routes.py: texts.signable_version)")
-    wrap(routes, "_blank_form_key", "_blank_form_key (GET: cached page?)")
-    wrap(routes, "_fill_blank_form", "_fill_blank_form (GET: fill in the hidden values)")
+    wrap(blank_forms, "key", "blank_forms.key (GET: cached page?)")
+    wrap(blank_forms, "fill", "blank_forms.fill (GET: fill in the hidden values)")
     wrap(texts, "current_version", "  texts.current_version")
     wrap(texts, "current_version_number", "  texts.current_version_number")
     wrap(routes, "_referral", "_referral")

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from .. import abuse, privacy, signing, texts
@@ -34,7 +32,7 @@ from ..models import (
     PipelineStage,
     SignatoryKind,
 )
-from . import bp
+from . import blank_forms, bp
 from .forms import (
     ConfirmForm,
     ResendForm,
@@ -102,48 +100,16 @@ def _referral(code: str | None) -> tuple[int | None, int | None]:
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-# The blank sign form is the same page for every visitor of one language, except for three
-# hidden values. It is rendered once per language, version and query string with placeholders,
-# and each GET fills them in: rendering the whole form was most of the CPU a signature cost.
-_BLANK_FORMS_MAX = 256
-_PLACEHOLDERS = {
-    name: f"placeholder{name}{secrets.token_hex(8)}"
-    for name in ("csrf", "started", "key")
-}
-
-
-def _blank_form_key() -> tuple | None:
-    """The cache key of this GET's page, or None if the page must be rendered afresh."""
-    args = request.args
-    if "_user_id" in session or "_flashes" in session:
-        return None  # the header shows the account; a message is waiting
-    if not set(args) <= {"kind", "ref"} or any(len(v) > 32 for v in args.values()):
-        return None
-    number = texts.current_version_number(current_language())
-    if number is None:
-        return None
-    notice = privacy.current_version(current_language())
-    return (current_language(), number, notice, request.query_string)
-
-
-def _fill_blank_form(page: str) -> str:
-    return (
-        page.replace(_PLACEHOLDERS["csrf"], generate_csrf(), 1)
-        .replace(_PLACEHOLDERS["started"], abuse.form_started_stamp(), 1)
-        .replace(_PLACEHOLDERS["key"], secrets.token_urlsafe(24), 1)
-    )
-
-
 _SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
 
 
 @bp.route("/sign", methods=["GET", "POST"])
 def sign():
-    cache_key = _blank_form_key() if request.method == "GET" else None
-    blank_forms = current_app.extensions.setdefault("manifesto_blank_sign_forms", {})
-    if cache_key is not None and cache_key in blank_forms:
-        return _fill_blank_form(blank_forms[cache_key])
+    cache_key = blank_forms.key() if request.method == "GET" else None
+    cached = blank_forms.pages().get(cache_key) if cache_key is not None else None
+    if cached is not None:
+        return blank_forms.fill(cached)
     form = SignForm()
     if cache_key is not None:
         version = texts.signable_version(current_language(), cache_key[1])
@@ -156,9 +122,9 @@ def sign():
     if request.method == "GET":
         if cache_key is not None:
             if "csrf_token" in form:  # (tests may switch CSRF off)
-                form.csrf_token.current_token = _PLACEHOLDERS["csrf"]
-            form.started.data = _PLACEHOLDERS["started"]
-            form.submission_key.data = _PLACEHOLDERS["key"]
+                form.csrf_token.current_token = blank_forms.PLACEHOLDERS["csrf"]
+            form.started.data = blank_forms.PLACEHOLDERS["started"]
+            form.submission_key.data = blank_forms.PLACEHOLDERS["key"]
         else:
             form.started.data = abuse.form_started_stamp()
             form.submission_key.data = secrets.token_urlsafe(24)
@@ -219,10 +185,8 @@ def sign():
     page = render_template("sign/form.html", form=form, version=version,
                            notice_version=notice_version)
     if cache_key is not None:
-        if len(blank_forms) >= _BLANK_FORMS_MAX:
-            blank_forms.clear()
-        blank_forms[cache_key] = page
-        page = _fill_blank_form(page)
+        blank_forms.store(cache_key, page)
+        page = blank_forms.fill(page)
     return page
 
 
