@@ -69,8 +69,9 @@ def _instrument() -> _Steps:
     wrap(forms.SignForm, "__init__", "SignForm() incl. form data parsing")
     wrap(forms.SignForm, "validate_on_submit", "form.validate_on_submit (incl. CSRF check)")
     wrap(routes, "_signed_version", "_signed_version (routes.py: texts.signable_version)")
-    wrap(blank_forms, "key", "blank_forms.key (GET: cached page?)")
-    wrap(blank_forms, "fill", "blank_forms.fill (GET: fill in the hidden values)")
+    wrap(blank_forms, "sign_form_key", "blank_forms.sign_form_key (GET: a page to keep?)")
+    wrap(blank_forms.BlankPages, "get_or_render",
+         "BlankPages.get_or_render (GET: the page, its holes filled in)")
     wrap(texts, "current_version", "  texts.current_version")
     wrap(texts, "current_version_number", "  texts.current_version_number")
     wrap(routes, "_referral", "_referral")

@@ -104,34 +104,37 @@ _SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
 
 
-@bp.route("/sign", methods=["GET", "POST"])
-def sign():
-    cache_key = blank_forms.key() if request.method == "GET" else None
-    cached = blank_forms.pages().get(cache_key) if cache_key is not None else None
-    if cached is not None:
-        return blank_forms.fill(cached)
-    form = SignForm()
-    if cache_key is not None:
-        version = texts.signable_version(current_language(), cache_key[1])
-        notice_version = cache_key[2]
-    else:
-        version = _signed_version(form)
-        notice_version = _accepted_notice_version(form)
+def _form_page(form: SignForm, version: texts.VersionRef, notice_version: int) -> str:
+    return render_template("sign/form.html", form=form, version=version,
+                           notice_version=notice_version)
+
+
+def _blank_form_page() -> str:
+    """The form as a GET shows it, for the current versions of the Manifesto and the notice."""
+    language = current_language()
+    version = texts.signable_version(language, texts.current_version_number(language))
     if version is None:
         abort(404)
+    notice_version = privacy.current_version(language)
+    return blank_forms.sign_form(
+        blank_forms.sign_form_key(language, version.number, notice_version),
+        render=lambda holes: _form_page(
+            blank_forms.blank_sign_form(holes, manifesto_version=version.number,
+                                        notice_version=notice_version),
+            version, notice_version),
+    )
+
+
+@bp.route("/sign", methods=["GET", "POST"])
+def sign():
     if request.method == "GET":
-        if cache_key is not None:
-            if "csrf_token" in form:  # (tests may switch CSRF off)
-                form.csrf_token.current_token = blank_forms.PLACEHOLDERS["csrf"]
-            form.started.data = blank_forms.PLACEHOLDERS["started"]
-            form.submission_key.data = blank_forms.PLACEHOLDERS["key"]
-        else:
-            form.started.data = abuse.form_started_stamp()
-            form.submission_key.data = secrets.token_urlsafe(24)
-        form.ref.data = (request.args.get("ref") or "")[:32]
-        if request.args.get("kind") in {k.value for k in SignatoryKind}:
-            form.kind.data = request.args["kind"]
-    elif form.validate_on_submit():
+        return _blank_form_page()
+    form = SignForm()
+    version = _signed_version(form)
+    notice_version = _accepted_notice_version(form)
+    if version is None:
+        abort(404)
+    if form.validate_on_submit():
         key = form.submission_key.data or ""
         if not _SUBMISSION_KEY.fullmatch(key):  # not one the form carried: a fresh one
             key = secrets.token_urlsafe(24)
@@ -182,12 +185,7 @@ def sign():
     # The page carries what it shows: the versions of the Manifesto and of the privacy notice.
     form.version_number.data = str(version.number)
     form.privacy_notice_version.data = str(notice_version)
-    page = render_template("sign/form.html", form=form, version=version,
-                           notice_version=notice_version)
-    if cache_key is not None:
-        blank_forms.store(cache_key, page)
-        page = blank_forms.fill(page)
-    return page
+    return _form_page(form, version, notice_version)
 
 
 @bp.get("/sign/sent")
