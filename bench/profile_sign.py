@@ -68,7 +68,8 @@ def _instrument() -> _Steps:
     wrap(flask.templating, "_render", "render_template (page or e-mail)")
     wrap(forms.SignForm, "__init__", "SignForm() incl. form data parsing")
     wrap(forms.SignForm, "validate_on_submit", "form.validate_on_submit (incl. CSRF check)")
-    wrap(routes, "_signed_version", "_signed_version (routes.py: texts.signable_version)")
+    wrap(texts, "signable_version", "texts.signable_version")
+    wrap(forms.SignForm, "to_request", "SignForm.to_request")
     wrap(blank_forms, "sign_form_key", "blank_forms.sign_form_key (GET: a page to keep?)")
     wrap(blank_forms.BlankPages, "get_or_render",
          "BlankPages.get_or_render (GET: the page, its holes filled in)")

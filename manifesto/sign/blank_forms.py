@@ -109,10 +109,6 @@ def sign_form_key(language: str, manifesto_version: int, notice_version: int) ->
     return (language, manifesto_version, notice_version, request.query_string)
 
 
-def new_submission_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def sign_form(key: tuple | None, render: Callable[[Holes], str]) -> str:
     """The sign form page for ``key`` (``sign_form_key``), its holes filled in for this
     visitor: the CSRF token, the stamp of when the form was shown, and a new submission key.
@@ -120,7 +116,7 @@ def sign_form(key: tuple | None, render: Callable[[Holes], str]) -> str:
     return for_app().get_or_render(key, render, {
         "csrf": generate_csrf,
         "started": abuse.form_started_stamp,
-        "key": new_submission_key,
+        "key": SignForm.new_submission_key,
     })
 
 

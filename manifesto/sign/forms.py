@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 import unicodedata
 
 from flask_babel import force_locale
@@ -33,7 +34,9 @@ from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from ..i18n import country_choices, current_language, is_iso_country
 from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
-from ..models import SignatoryKind
+from ..models import OrganisationType, SignatoryKind
+from ..signing import SignRequest
+from ..texts import VersionRef
 
 # Bidirectional controls can make a name display as something else; other format and control
 # characters have no place in a name. Line breaks and tabs are allowed in long texts only.
@@ -139,6 +142,20 @@ def _email_validators():
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+# A submission key as the form carries it (``SignForm.new_submission_key``).
+_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
+
+
+def _shown_number(text: str | None) -> int | None:
+    """A version number as a hidden field carries it; None if missing or not a number."""
+    try:
+        number = int(text or 0)
+    except (TypeError, ValueError):
+        number = 0
+    return number if 0 < number < 2**31 else None
 
 
 class SignForm(Form):
@@ -261,6 +278,54 @@ class SignForm(Form):
 
     def validate_themes(self, field):
         field.data = list(dict.fromkeys(field.data or []))
+
+    @staticmethod
+    def new_submission_key() -> str:
+        """The key a shown form carries, so that the same form posted twice signs once."""
+        return secrets.token_urlsafe(24)
+
+    def shown_versions(self) -> tuple[int | None, int | None]:
+        """The versions of the Manifesto and of the privacy notice that the page showed, as its
+        hidden fields say (None where a field is missing or holds no version number)."""
+        return _shown_number(self.version_number.data), _shown_number(
+            self.privacy_notice_version.data)
+
+    def to_request(self, *, language: str, version: VersionRef, notice_version: int,
+                   client: str | None, referral: tuple[int | None, int | None],
+                   flag_reasons: list[str]) -> SignRequest:
+        """What the validated form asks ``signing.submit`` for. An organisation's type is kept
+        for organisations only; a submission key the form did not carry is replaced by a new
+        one (so the request always has one that is well formed)."""
+        key = self.submission_key.data or ""
+        if not _SUBMISSION_KEY.fullmatch(key):
+            key = self.new_submission_key()
+        organisation = self.kind.data == SignatoryKind.ORGANISATION.value
+        ambassador_city_id, outreach_activity_id = referral
+        return SignRequest(
+            kind=SignatoryKind(self.kind.data),
+            country=self.country.data,
+            city=self.city.data,
+            contact_name=self.contact_name.data,
+            contact_email=self.contact_email.data,
+            language=language,
+            version=version,
+            privacy_notice_version=notice_version,
+            ip_hash=client,
+            submission_key=key,
+            organisation_name=self.organisation_name.data or None,
+            organisation_type=OrganisationType(self.organisation_type.data)
+            if organisation and self.organisation_type.data in _ORGANISATION_TYPES else None,
+            website=self.website.data or None,
+            mayor_name=self.mayor_name.data or None,
+            delegate_name=self.delegate_name.data or None,
+            delegate_role=self.delegate_role.data or None,
+            mandate=self.mandate.data or None,
+            themes=self.themes.data or [],
+            listed_publicly=bool(self.listed_publicly.data),
+            flag_reasons=flag_reasons,
+            ambassador_city_id=ambassador_city_id,
+            outreach_activity_id=outreach_activity_id,
+        )
 
 
 class ResendForm(Form):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import secrets
 
 import sqlalchemy as sa
 from flask import (
@@ -17,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -27,10 +26,8 @@ from ..security import requesting_client
 from ..models import (
     AmbassadorCity,
     ConsentMethod,
-    OrganisationType,
     OutreachActivity,
     PipelineStage,
-    SignatoryKind,
 )
 from . import blank_forms, bp
 from .forms import (
@@ -52,25 +49,6 @@ def private_pages(response: Response) -> Response:
     """Every signing page, error pages included: a form with a token, or a secret link."""
     response.headers.update(PRIVATE_HEADERS)
     return response
-
-
-def _shown_number(field) -> int | None:
-    """A version number a hidden field carries, or None if it is missing or no number."""
-    try:
-        number = int(field.data or 0)
-    except (TypeError, ValueError):
-        number = 0
-    return number if 0 < number < 2**31 else None
-
-
-def _signed_version(form: SignForm) -> texts.VersionRef | None:
-    """The version the person read (from the form), else the current one."""
-    return texts.signable_version(current_language(), _shown_number(form.version_number))
-
-
-def _accepted_notice_version(form: SignForm) -> int:
-    """The privacy notice the person was shown (from the form), else the one in force."""
-    return privacy.shown_version(current_language(), _shown_number(form.privacy_notice_version))
 
 
 def _referral(code: str | None) -> tuple[int | None, int | None]:
@@ -100,74 +78,54 @@ def _referral(code: str | None) -> tuple[int | None, int | None]:
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
-
-
 def _form_page(form: SignForm, version: texts.VersionRef, notice_version: int) -> str:
     return render_template("sign/form.html", form=form, version=version,
                            notice_version=notice_version)
 
 
-def _blank_form_page() -> str:
-    """The form as a GET shows it, for the current versions of the Manifesto and the notice."""
-    language = current_language()
-    version = texts.signable_version(language, texts.current_version_number(language))
-    if version is None:
-        abort(404)
-    notice_version = privacy.current_version(language)
-    return blank_forms.sign_form(
-        blank_forms.sign_form_key(language, version.number, notice_version),
-        render=lambda holes: _form_page(
-            blank_forms.blank_sign_form(holes, manifesto_version=version.number,
-                                        notice_version=notice_version),
-            version, notice_version),
-    )
+class Sign(MethodView):
+    """``/<lang>/sign``: GET shows the form, POST signs. One endpoint, ``sign.sign``, for both
+    (every link and the form's action name it; the menu marks it as the page one is on)."""
 
+    init_every_request = False
 
-@bp.route("/sign", methods=["GET", "POST"])
-def sign():
-    if request.method == "GET":
-        return _blank_form_page()
-    form = SignForm()
-    version = _signed_version(form)
-    notice_version = _accepted_notice_version(form)
-    if version is None:
-        abort(404)
-    if form.validate_on_submit():
-        key = form.submission_key.data or ""
-        if not _SUBMISSION_KEY.fullmatch(key):  # not one the form carried: a fresh one
-            key = secrets.token_urlsafe(24)
-        referral_city_id, referral_activity_id = _referral(form.ref.data)
+    def get(self):
+        """The blank form, for the current versions of the Manifesto and of the privacy notice
+        (``blank_forms``: rendered once, filled in for each visitor)."""
+        language = current_language()
+        version = texts.signable_version(language, texts.current_version_number(language))
+        if version is None:
+            abort(404)
+        notice_version = privacy.current_version(language)
+        return blank_forms.sign_form(
+            blank_forms.sign_form_key(language, version.number, notice_version),
+            render=lambda holes: _form_page(
+                blank_forms.blank_sign_form(holes, manifesto_version=version.number,
+                                            notice_version=notice_version),
+                version, notice_version),
+        )
+
+    def post(self):
+        """Sign the versions the page showed (its hidden fields; the current ones if they say
+        none that exists), or show the form again with what is wrong."""
+        form = SignForm()
+        language = current_language()
+        manifesto_number, notice_number = form.shown_versions()
+        version = texts.signable_version(language, manifesto_number)
+        if version is None:
+            abort(404)
+        notice_version = privacy.shown_version(language, notice_number)
+        if not form.validate_on_submit():
+            # The page carries what it shows, whatever the POST said.
+            form.version_number.data = str(version.number)
+            form.privacy_notice_version.data = str(notice_version)
+            return _form_page(form, version, notice_version)
         client = requesting_client()
-        req = signing.SignRequest(
-            kind=SignatoryKind(form.kind.data),
-            country=form.country.data,
-            city=form.city.data,
-            contact_name=form.contact_name.data,
-            contact_email=form.contact_email.data,
-            language=current_language(),
-            version=version,
-            privacy_notice_version=notice_version,
-            ip_hash=client,
-            submission_key=key,
-            organisation_name=form.organisation_name.data or None,
-            organisation_type=OrganisationType(form.organisation_type.data)
-            if form.kind.data == SignatoryKind.ORGANISATION.value
-            and form.organisation_type.data in _ORGANISATION_TYPES
-            else None,
-            website=form.website.data or None,
-            mayor_name=form.mayor_name.data or None,
-            delegate_name=form.delegate_name.data or None,
-            delegate_role=form.delegate_role.data or None,
-            mandate=form.mandate.data or None,
-            themes=form.themes.data or [],
-            listed_publicly=bool(form.listed_publicly.data),
-            flag_reasons=abuse.sign_flags(
-                form.homepage.data, form.started.data, form.contact_email.data, client
-            ),
-            ambassador_city_id=referral_city_id,
-            outreach_activity_id=referral_activity_id,
+        req = form.to_request(
+            language=language, version=version, notice_version=notice_version, client=client,
+            referral=_referral(form.ref.data),
+            flag_reasons=abuse.sign_flags(form.homepage.data, form.started.data,
+                                          form.contact_email.data, client),
         )
         try:
             _outcome, signature_id = signing.submit(req)
@@ -175,17 +133,16 @@ def sign():
         except IntegrityError:
             # The same form posted twice at once: the other request recorded it.
             db.session.rollback()
-            signature_id = signing.submission_key_taken(key)
+            signature_id = signing.submission_key_taken(req.submission_key)
             if signature_id is None:
                 raise
-        session["sign_sent_to"] = form.contact_email.data
+        session["sign_sent_to"] = req.contact_email
         # Flagged (for whatever reason, never said): received, and no e-mail until reviewed.
         session["sign_under_review"] = signing.held_for_review(signature_id)
         return redirect(url_for("sign.sent"), code=303)
-    # The page carries what it shows: the versions of the Manifesto and of the privacy notice.
-    form.version_number.data = str(version.number)
-    form.privacy_notice_version.data = str(notice_version)
-    return _form_page(form, version, notice_version)
+
+
+bp.add_url_rule("/sign", view_func=Sign.as_view("sign"))
 
 
 @bp.get("/sign/sent")
