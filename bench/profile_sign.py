@@ -44,8 +44,8 @@ def _instrument() -> _Steps:
     import sqlalchemy.orm
     from flask_wtf import csrf
 
-    from manifesto import abuse, counts, notify, outbox, signing, texts
-    from manifesto.sign import blank_forms, forms, routes
+    from manifesto import abuse, counts, notify, outbox, referrals, signing, texts
+    from manifesto.sign import blank_forms, forms
 
     steps = _Steps()
 
@@ -75,7 +75,7 @@ def _instrument() -> _Steps:
          "BlankPages.get_or_render (GET: the page, its holes filled in)")
     wrap(texts, "current_version", "  texts.current_version")
     wrap(texts, "current_version_number", "  texts.current_version_number")
-    wrap(routes, "_referral", "_referral")
+    wrap(referrals, "attribute", "referrals.attribute")
     wrap(abuse, "sign_flags", "abuse.sign_flags (2 limiter hits)")
     wrap(abuse, "form_started_stamp", "abuse.form_started_stamp")
     wrap(signing, "submit", "signing.submit")

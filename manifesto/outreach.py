@@ -2,14 +2,13 @@
 referral links brought, and the CSV export and import. No HTTP here: routes stay thin.
 
 An activity's referral link is the sign page with ``?ref=<its referral_code>``; a signature
-made through it is attributed to the activity and to its city (``sign.routes._referral``).
+made through it is attributed to the activity and to its city (``referrals.attribute``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from sqlalchemy import orm as so
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from . import csvsafe, streaming
+from . import csvsafe, referrals, streaming
 from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
@@ -71,36 +70,10 @@ def latest_today() -> date:
 # --- referral codes ----------------------------------------------------------------------------
 
 
-def _code() -> str:
-    return secrets.token_urlsafe(12)[:16]
-
-
-def new_referral_codes(count: int) -> list[str]:
-    """``count`` fresh codes, unused by any activity or city (a city's code wins at signing)."""
-    codes: list[str] = []
-    while len(codes) < count:
-        wanted = {_code() for _ in range(count - len(codes))} - set(codes)
-        taken = set(
-            db.session.scalars(
-                sa.select(OutreachActivity.referral_code).where(
-                    OutreachActivity.referral_code.in_(wanted)
-                )
-            )
-        ) | set(
-            db.session.scalars(
-                sa.select(AmbassadorCity.referral_code).where(
-                    AmbassadorCity.referral_code.in_(wanted)
-                )
-            )
-        )
-        codes.extend(sorted(wanted - taken))
-    return codes
-
-
 def ensure_referral_codes(activities: Iterable[OutreachActivity]) -> bool:
     """Give a referral code to activities logged before they had one; True if any changed."""
     missing = [a for a in activities if not a.referral_code]
-    for activity, code in zip(missing, new_referral_codes(len(missing)), strict=True):
+    for activity, code in zip(missing, referrals.new_codes(len(missing)), strict=True):
         activity.referral_code = code
     return bool(missing)
 
@@ -127,7 +100,7 @@ def create(city: AmbassadorCity, user: User | None, values: dict) -> OutreachAct
         OutreachActivity(
             ambassador_city_id=city.id,
             created_by_id=user.id if user is not None else None,
-            referral_code=new_referral_codes(1)[0],
+            referral_code=referrals.new_codes(1)[0],
         ),
         values,
     )
@@ -139,7 +112,7 @@ def create(city: AmbassadorCity, user: User | None, values: dict) -> OutreachAct
 def update(activity: OutreachActivity, values: dict) -> None:
     fill(activity, values)
     if not activity.referral_code:
-        activity.referral_code = new_referral_codes(1)[0]
+        activity.referral_code = referrals.new_codes(1)[0]
     activity.updated_at = utcnow()
 
 
@@ -521,7 +494,7 @@ def _refuse_repeats(rows: list[ImportRow], city) -> None:
 def import_rows(city: AmbassadorCity, user: User | None, rows: list[ImportRow]) -> int:
     """Add the valid rows to the city's log (the caller commits); returns how many."""
     good = [r for r in rows if r.ok and r.values is not None]
-    codes = new_referral_codes(len(good))
+    codes = referrals.new_codes(len(good))
     for row, code in zip(good, codes, strict=True):
         db.session.add(
             fill(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -19,16 +18,11 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import abuse, privacy, signing, texts
+from .. import abuse, privacy, referrals, signing, texts
 from ..extensions import db
 from ..i18n import current_language
 from ..security import requesting_client
-from ..models import (
-    AmbassadorCity,
-    ConsentMethod,
-    OutreachActivity,
-    PipelineStage,
-)
+from ..models import ConsentMethod
 from . import blank_forms, bp
 from .forms import (
     ConfirmForm,
@@ -49,33 +43,6 @@ def private_pages(response: Response) -> Response:
     """Every signing page, error pages included: a form with a token, or a secret link."""
     response.headers.update(PRIVATE_HEADERS)
     return response
-
-
-def _referral(code: str | None) -> tuple[int | None, int | None]:
-    """(ambassador city id, outreach activity id) a referral code attributes a signature to.
-
-    A city's code attributes to the city; an activity's code to the activity and its city.
-    Only cities at stage AMBASSADOR attribute; any other code attributes to nothing.
-    """
-    if not code or len(code) > 32:
-        return None, None
-    city_id = db.session.scalar(
-        sa.select(AmbassadorCity.id).where(
-            AmbassadorCity.referral_code == code,
-            AmbassadorCity.stage == PipelineStage.AMBASSADOR,
-        )
-    )
-    if city_id is not None:
-        return city_id, None
-    row = db.session.execute(
-        sa.select(OutreachActivity.ambassador_city_id, OutreachActivity.id)
-        .join(AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id)
-        .where(
-            OutreachActivity.referral_code == code,
-            AmbassadorCity.stage == PipelineStage.AMBASSADOR,
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def _form_page(form: SignForm, version: texts.VersionRef, notice_version: int) -> str:
@@ -123,7 +90,7 @@ class Sign(MethodView):
         client = requesting_client()
         req = form.to_request(
             language=language, version=version, notice_version=notice_version, client=client,
-            referral=_referral(form.ref.data),
+            referral=referrals.attribute(form.ref.data),
             flag_reasons=abuse.sign_flags(form.homepage.data, form.started.data,
                                           form.contact_email.data, client),
         )
