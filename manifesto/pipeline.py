@@ -6,12 +6,12 @@ Interview notes are private to coordinators. Public pages read only cities at th
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
+from . import referrals
 from .extensions import db
 from .models import (
     AmbassadorCity,
@@ -37,16 +37,12 @@ class MoveError(ValueError):
     """A move the pipeline does not allow (the page says so; nothing changes)."""
 
 
-def new_referral_code() -> str:
-    return secrets.token_urlsafe(12)[:16]
-
-
 def add_candidate(name: str, country: str, by: User | None) -> AmbassadorCity:
     city = AmbassadorCity(
         name=name,
         country=country,
         stage=PipelineStage.CANDIDATE,
-        referral_code=new_referral_code(),
+        referral_code=referrals.new_codes(1)[0],
         languages=[],
         countries=[],
     )
