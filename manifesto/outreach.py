@@ -67,17 +67,6 @@ def latest_today() -> date:
     return (datetime.now(UTC) + timedelta(hours=14)).date()
 
 
-# --- referral codes ----------------------------------------------------------------------------
-
-
-def ensure_referral_codes(activities: Iterable[OutreachActivity]) -> bool:
-    """Give a referral code to activities logged before they had one; True if any changed."""
-    missing = [a for a in activities if not a.referral_code]
-    for activity, code in zip(missing, referrals.new_codes(len(missing)), strict=True):
-        activity.referral_code = code
-    return bool(missing)
-
-
 # --- activities --------------------------------------------------------------------------------
 
 
@@ -111,8 +100,6 @@ def create(city: AmbassadorCity, user: User | None, values: dict) -> OutreachAct
 
 def update(activity: OutreachActivity, values: dict) -> None:
     fill(activity, values)
-    if not activity.referral_code:
-        activity.referral_code = referrals.new_codes(1)[0]
     activity.updated_at = utcnow()
 
 
@@ -249,19 +236,6 @@ def attributed_signatures(city_id: int) -> SignatureSummary:
 # --- CSV export ----------------------------------------------------------------------------------
 
 
-def give_referral_codes(city_id: int, filters: Filters | None = None) -> bool:
-    """Give a referral code to every activity matching ``filters`` that has none (logged
-    before they had one), a batch at a time; True if any changed. The caller commits."""
-    changed = False
-    while missing := db.session.scalars(
-        activities_query(city_id, filters).where(OutreachActivity.referral_code.is_(None))
-        .limit(streaming.BATCH)
-    ).all():
-        changed = ensure_referral_codes(missing) or changed
-        db.session.flush()
-    return changed
-
-
 def export_stream(city_id: int, filters: Filters | None, referral_prefix: str
                   ) -> streaming.KeysetStream:
     """The city's activities as CSV, newest first, a batch at a time (``streaming.py``):
@@ -300,7 +274,7 @@ def export_csv(
             a.mayors_engaged,
             a.organisations_engaged,
             a.evidence_url or "",
-            referral_link(a.referral_code) if a.referral_code else "",
+            referral_link(a.referral_code),
             signatures.get(a.id, 0),
         ))
     # Text made safe from spreadsheet formulas (csvsafe), numbers as numbers.
