@@ -143,9 +143,8 @@ def resend():
 def confirm(token: str):
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        result, signature = signing.confirm(token)
+        result, manage = signing.confirm(token)
         if result == signing.ConfirmResult.CONFIRMED:
-            manage = signing.new_token(signature.id, signing.TokenPurpose.MANAGE)
             db.session.commit()
             flash(_("Thank you: your signature is confirmed."), "success")
             return redirect(url_for("sign.my_signature", token=manage), code=303)
