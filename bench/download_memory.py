@@ -52,7 +52,8 @@ def main(counts: tuple[int, ...], database: str) -> None:
                 db.session.execute(sa.insert(OutreachActivity), [
                     {"ambassador_city_id": city_id, "type": "webinar", "language": "pt",
                      "date": date(2020, 1, 1) + timedelta(days=i % 1500),
-                     "title": f"Webinar {i} on citizens' voices", "description": ""}
+                     "title": f"Webinar {i} on citizens' voices", "description": "",
+                     "referral_code": f"bench-{i}"}
                     for i in range(start, min(n, start + 50_000))])
                 db.session.commit()
             have = n

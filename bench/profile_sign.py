@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Database, app_revision, percentile  # noqa: E402
 
-HIDDEN = re.compile(r'<input[^>]*?name="(csrf_token|started|submission_key|version_number|ref)"'
+HIDDEN = re.compile(r'<input[^>]*?name="(csrf_token|started|submission_key|version_number|privacy_notice_version|ref)"'
                     r'[^>]*?value="([^"]*)"')
 
 
@@ -44,8 +44,8 @@ def _instrument() -> _Steps:
     import sqlalchemy.orm
     from flask_wtf import csrf
 
-    from manifesto import abuse, counts, notify, outbox, signing, texts
-    from manifesto.sign import forms, routes
+    from manifesto import abuse, counts, notify, outbox, referrals, signing, texts
+    from manifesto.sign import blank_forms, forms
 
     steps = _Steps()
 
@@ -68,12 +68,14 @@ def _instrument() -> _Steps:
     wrap(flask.templating, "_render", "render_template (page or e-mail)")
     wrap(forms.SignForm, "__init__", "SignForm() incl. form data parsing")
     wrap(forms.SignForm, "validate_on_submit", "form.validate_on_submit (incl. CSRF check)")
-    wrap(routes, "_signed_version", "_signed_version (routes.py: texts.signable_version)")
-    wrap(routes, "_blank_form_key", "_blank_form_key (GET: cached page?)")
-    wrap(routes, "_fill_blank_form", "_fill_blank_form (GET: fill in the hidden values)")
+    wrap(texts, "signable_version", "texts.signable_version")
+    wrap(forms.SignForm, "to_request", "SignForm.to_request")
+    wrap(blank_forms, "sign_form_key", "blank_forms.sign_form_key (GET: a page to keep?)")
+    wrap(blank_forms.BlankPages, "get_or_render",
+         "BlankPages.get_or_render (GET: the page, its holes filled in)")
     wrap(texts, "current_version", "  texts.current_version")
     wrap(texts, "current_version_number", "  texts.current_version_number")
-    wrap(routes, "_referral", "_referral")
+    wrap(referrals, "attribute", "referrals.attribute")
     wrap(abuse, "sign_flags", "abuse.sign_flags (2 limiter hits)")
     wrap(abuse, "form_started_stamp", "abuse.form_started_stamp")
     wrap(signing, "submit", "signing.submit")

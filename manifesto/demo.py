@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from . import texts
+from . import referrals, texts
 from .campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
 from .counts import is_counted, rebuild_signature_counts
 from .signing import duplicate_key, fold
@@ -256,7 +256,9 @@ def _accounts(summary: DemoSummary, password: str) -> None:
 
 def _activities(summary: DemoSummary) -> None:
     cities = {c.name: c for c in db.session.scalars(sa.select(AmbassadorCity))}
-    for city_name, day, kind, title, language, reached, mayors, orgs in _activity_rows(cities):
+    rows = list(_activity_rows(cities))
+    codes = iter(referrals.new_codes(len(rows)))  # (one each, used if the row is new)
+    for city_name, day, kind, title, language, reached, mayors, orgs in rows:
         city = cities[city_name]
         _get_or_create(
             OutreachActivity, summary, "outreach activities",
@@ -264,7 +266,7 @@ def _activities(summary: DemoSummary) -> None:
             type=kind, language=language, audience_reached=reached,
             mayors_engaged=mayors, organisations_engaged=orgs,
             description=f"{title} — organised by {city.name}.",
-            created_at=_at(day, 18),
+            referral_code=next(codes), created_at=_at(day, 18),
         )
 
 

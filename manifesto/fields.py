@@ -79,7 +79,7 @@ class Required(InputRequired):
         super().__call__(form, field)
         if isinstance(field.data, str) and not field.data.strip():
             field.errors[:] = []
-            raise StopValidation(self.message or field.gettext("This field is required."))
+            raise StopValidation(self.message)
 
 
 def text_field(label, max, required=None, multiline=False, extra=(), **kwargs):

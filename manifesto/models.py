@@ -593,7 +593,7 @@ class OutreachActivity(db.Model):
     organisations_engaged: so.Mapped[int] = so.mapped_column(default=0)
     evidence_url: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     # The activity's own referral link: signatures through it count for the activity too.
-    referral_code: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
+    referral_code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
     created_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )

@@ -2,12 +2,11 @@
 referral links brought, and the CSV export and import. No HTTP here: routes stay thin.
 
 An activity's referral link is the sign page with ``?ref=<its referral_code>``; a signature
-made through it is attributed to the activity and to its city (``sign.routes._referral``).
+made through it is attributed to the activity and to its city (``referrals.attribute``).
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from . import csvsafe, streaming, transitions
+from . import csvsafe, referrals, streaming, transitions
 from .counts import LIVE_STATUSES, is_counted
 from .extensions import db
 from .models import (
@@ -58,41 +57,6 @@ IGNORED_COLUMNS = ("referral_link", "signatures_attributed")  # written by the e
 TEXT_COLUMNS = ("title", "description", "evidence_url")
 
 
-# --- referral codes ----------------------------------------------------------------------------
-
-
-def _code() -> str:
-    return secrets.token_urlsafe(12)[:16]
-
-
-def new_referral_codes(count: int) -> list[str]:
-    """``count`` fresh codes, unused by any activity or city (a city's code wins at signing)."""
-    codes: list[str] = []
-    while len(codes) < count:
-        wanted = {_code() for _ in range(count - len(codes))} - set(codes)
-        taken = set(
-            db.session.scalars(
-                sa.select(OutreachActivity.referral_code).where(
-                    OutreachActivity.referral_code.in_(wanted)
-                )
-            )
-        ) | set(
-            db.session.scalars(
-                sa.select(AmbassadorCity.referral_code).where(
-                    AmbassadorCity.referral_code.in_(wanted)
-                )
-            )
-        )
-        codes.extend(sorted(wanted - taken))
-    return codes
-
-
-def ensure_referral_codes(activities: Iterable[OutreachActivity]) -> bool:
-    """Give a referral code to activities logged before they had one; True if any changed."""
-    missing = [a for a in activities if not a.referral_code]
-    for activity, code in zip(missing, new_referral_codes(len(missing)), strict=True):
-        activity.referral_code = code
-    return bool(missing)
 
 
 # --- activities --------------------------------------------------------------------------------
@@ -117,7 +81,7 @@ def create(city: AmbassadorCity, user: User | None, values: dict) -> OutreachAct
         OutreachActivity(
             ambassador_city_id=city.id,
             created_by_id=user.id if user is not None else None,
-            referral_code=new_referral_codes(1)[0],
+            referral_code=referrals.new_codes(1)[0],
         ),
         values,
     )
@@ -128,8 +92,6 @@ def create(city: AmbassadorCity, user: User | None, values: dict) -> OutreachAct
 
 def update(activity: OutreachActivity, values: dict) -> None:
     fill(activity, values)
-    if not activity.referral_code:
-        activity.referral_code = new_referral_codes(1)[0]
     activity.updated_at = utcnow()
 
 
@@ -273,19 +235,6 @@ def attributed_signatures(city_id: int) -> SignatureSummary:
 # --- CSV export ----------------------------------------------------------------------------------
 
 
-def give_referral_codes(city_id: int, filters: Filters | None = None) -> bool:
-    """Give a referral code to every activity matching ``filters`` that has none (logged
-    before they had one), a batch at a time; True if any changed. The caller commits."""
-    changed = False
-    while missing := db.session.scalars(
-        activities_query(city_id, filters).where(OutreachActivity.referral_code.is_(None))
-        .limit(streaming.BATCH)
-    ).all():
-        changed = ensure_referral_codes(missing) or changed
-        db.session.flush()
-    return changed
-
-
 def export_stream(city_id: int, filters: Filters | None, referral_prefix: str
                   ) -> streaming.KeysetStream:
     """The city's activities as CSV, newest first, a batch at a time (``streaming.py``):
@@ -324,7 +273,7 @@ def export_csv(
             a.mayors_engaged,
             a.organisations_engaged,
             a.evidence_url or "",
-            referral_link(a.referral_code) if a.referral_code else "",
+            referral_link(a.referral_code),
             signatures.get(a.id, 0),
         ))
     # Text made safe from spreadsheet formulas (csvsafe), numbers as numbers.
@@ -373,7 +322,7 @@ class ImportResult:
 def import_rows(city: AmbassadorCity, user: User | None, rows: list[ImportRow]) -> int:
     """Add the valid rows to the city's log (the caller commits); returns how many."""
     good = [r for r in rows if r.ok and r.values is not None]
-    codes = new_referral_codes(len(good))
+    codes = referrals.new_codes(len(good))
     for row, code in zip(good, codes, strict=True):
         db.session.add(
             fill(

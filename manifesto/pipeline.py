@@ -6,13 +6,12 @@ Interview notes are private to coordinators. Public pages read only cities at th
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
-from . import transitions
+from . import referrals, transitions
 from .extensions import db
 from .models import (
     AmbassadorCity,
@@ -47,16 +46,12 @@ class StageChanged(MoveError):
     """The city is no longer at the stage the move starts from: someone moved it meanwhile."""
 
 
-def new_referral_code() -> str:
-    return secrets.token_urlsafe(12)[:16]
-
-
 def add_candidate(name: str, country: str, by: User | None) -> AmbassadorCity:
     city = AmbassadorCity(
         name=name,
         country=country,
         stage=PipelineStage.CANDIDATE,
-        referral_code=new_referral_code(),
+        referral_code=referrals.new_codes(1)[0],
         languages=[],
         countries=[],
     )

@@ -154,6 +154,23 @@ def current_version(language: str) -> int:
     return number
 
 
+def shown_version(language: str, number: int | None) -> int:
+    """The version of the notice in ``language`` that a form says it showed, if there is one;
+    else the one in force (a form that does not say which, or names one that does not exist,
+    is taken to have shown the notice in force, as before forms carried the number).
+
+    Versions are numbered 1, 2, … in each language with no gaps, so only a number newer than
+    this process has seen in the last ``CURRENT_VERSION_TTL`` seconds costs a query."""
+    current = current_version(language)
+    if number is None or number < BUILTIN_VERSION:
+        return current
+    if number <= current:
+        return number
+    published = db.session.scalar(sa.select(PrivacyNotice.id).where(
+        PrivacyNotice.language == language, PrivacyNotice.version == number))
+    return number if published is not None else current
+
+
 def notice(language: str, version: int) -> Notice | None:
     if version == BUILTIN_VERSION:
         return Notice(language, BUILTIN_VERSION, builtin_notice(language), None)

@@ -405,10 +405,13 @@ def check_confirm_token(raw: str) -> tuple[ConfirmResult, SignatureToken | None]
     return ConfirmResult.CONFIRMED, token
 
 
-def confirm(raw: str) -> tuple[ConfirmResult, Signature | None]:
+def confirm(raw: str) -> tuple[ConfirmResult, str | None]:
+    """Confirm the signature a confirmation link is for. Returns what happened and, when this
+    click confirmed it, a fresh link to the signatory's own page (its raw MANAGE token): the
+    page they land on. The caller commits (or rolls back when nothing was confirmed)."""
     result, token = check_confirm_token(raw)
     if result != ConfirmResult.CONFIRMED:
-        return result, token.signature if token else None
+        return result, None
     # Claim the token atomically: of two simultaneous clicks, one confirms.
     claimed = db.session.execute(
         sa.update(SignatureToken)
@@ -417,14 +420,14 @@ def confirm(raw: str) -> tuple[ConfirmResult, Signature | None]:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
-        return ConfirmResult.ALREADY, token.signature
+        return ConfirmResult.ALREADY, None
     # And the signature: its other links (a new one was asked for) may be used at the same time.
     signature = token.signature
     won = transitions.change(signature, allowed=(SignatureStatus.PENDING,),
                              status=SignatureStatus.CONFIRMED, confirmed_at=utcnow())
     if won is None:
-        return ConfirmResult.ALREADY, signature
-    return ConfirmResult.CONFIRMED, signature
+        return ConfirmResult.ALREADY, None
+    return ConfirmResult.CONFIRMED, new_token(signature.id, TokenPurpose.MANAGE)
 
 
 # --- coordinators -----------------------------------------------------------------------------

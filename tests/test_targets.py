@@ -116,7 +116,8 @@ def world(app):
         for reached, mayors in rows:
             db.session.add(OutreachActivity(
                 ambassador_city_id=city.id, date=date(2026, 5, 1), type=ActivityType.EVENT,
-                title="Event", language="en", audience_reached=reached, mayors_engaged=mayors))
+                title="Event", language="en", audience_reached=reached, mayors_engaged=mayors,
+                referral_code=f"event-{city.id}-{reached}"))
     rebuild_signature_counts()
     db.session.commit()
     return {"lisbon": lisbon, "lyon": lyon, "porto": porto}
@@ -169,7 +170,8 @@ def test_what_happened_before_the_start_does_not_count_toward_a_city_target(worl
     lisbon = world["lisbon"].id
     db.session.add(OutreachActivity(
         ambassador_city_id=lisbon, date=date(2025, 12, 31), type=ActivityType.EVENT,
-        title="Before the target", language="en", audience_reached=5000, mayors_engaged=4))
+        title="Before the target", language="en", audience_reached=5000, mayors_engaged=4,
+        referral_code="before-the-target"))
     early = factories.signature(kind=SignatoryKind.ORGANISATION,
                                 status=SignatureStatus.CONFIRMED, country="PT")
     early.ambassador_city_id = lisbon

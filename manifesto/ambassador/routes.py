@@ -103,8 +103,6 @@ def activities():
     totals = outreach.totals(city.id, chosen)
     page = min(page_arg(outreach.MAX_PAGE), totals.pages)
     activities = outreach.page_of(city.id, chosen, page)
-    if outreach.ensure_referral_codes(activities):
-        db.session.commit()
     signatures = outreach.signatures_by_activity(a.id for a in activities)
     rows = [(a, _referral_link(a.referral_code), signatures.get(a.id, 0)) for a in activities]
     return render_template(
@@ -128,8 +126,6 @@ def export_activities():
         # The list says what is wrong with the filters.
         return redirect(path_for("ambassador.activities", query=request.args.to_dict()), code=303)
     chosen = filters.filters()
-    if outreach.give_referral_codes(city.id, chosen):
-        db.session.commit()
     # Read a batch at a time in sessions of their own (streaming.py): bounded memory, and
     # nothing of the request's session is used once the view has returned.
     body = outreach.export_stream(city.id, chosen, _referral_link(""))
@@ -171,8 +167,6 @@ def edit_activity(activity_id: int):
         db.session.commit()
         flash(_("Saved: %(title)s.", title=activity.title), "success")
         return redirect(url_for("ambassador.activities"), code=303)
-    if outreach.ensure_referral_codes([activity]):
-        db.session.commit()
     return render_template(
         "ambassador/activity_form.html",
         city=city,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -11,27 +14,27 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
     InputRequired,
-    Length,
     Optional,
     StopValidation,
 )
 
 from ..fields import (
     MultiCheckboxField,
-    PlainText,
     country_field,
     email_field,
     email_validators,
     strip,
+    text_field,
     web_address,
 )
 from ..forms import Form
 from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
-from ..models import SignatoryKind
+from ..models import OrganisationType, SignatoryKind
+from ..signing import SignRequest
+from ..texts import VersionRef
 
 
 class RequiredFor:
@@ -51,11 +54,17 @@ class RequiredFor:
             raise StopValidation(self.message)
 
 
-def _name(max_length: int = 200):
-    return [
-        Length(max=max_length, message=_l("Use at most %(max)d characters.")),
-        PlainText(),
-    ]
+_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
+
+
+def _shown_number(text: str | None) -> int | None:
+    """A version number as a hidden field carries it; None if missing or not a number."""
+    try:
+        number = int(text or 0)
+    except (TypeError, ValueError):
+        number = 0
+    return number if 0 < number < 2**31 else None
 
 
 class SignForm(Form):
@@ -64,14 +73,10 @@ class SignForm(Form):
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         validators=[InputRequired(message=_l("Choose who is signing."))],
     )
-    organisation_name = StringField(
-        _l("Name of the organisation"),
-        filters=[strip],
-        validators=[
-            RequiredFor(SignatoryKind.ORGANISATION,
-                        message=_l("Enter the name of the organisation.")),
-            *_name(),
-        ],
+    organisation_name = text_field(
+        _l("Name of the organisation"), 200,
+        RequiredFor(SignatoryKind.ORGANISATION,
+                    message=_l("Enter the name of the organisation.")),
     )
     organisation_type = SelectField(
         _l("Type of organisation"),
@@ -82,62 +87,29 @@ class SignForm(Form):
                         message=_l("Choose the type of organisation.")),
         ],
     )
-    website = StringField(
-        _l("Website (optional)"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=300, message=_l("Use at most %(max)d characters.")),
-            PlainText(),
-            web_address,
-        ],
+    website = text_field(_l("Website (optional)"), 300, Optional(), extra=[web_address])
+    mayor_name = text_field(
+        _l("The mayor's name"), 120,
+        RequiredFor(SignatoryKind.MAYOR, SignatoryKind.DELEGATE,
+                    message=_l("Enter the mayor's name.")),
     )
-    mayor_name = StringField(
-        _l("The mayor's name"),
-        filters=[strip],
-        validators=[
-            RequiredFor(SignatoryKind.MAYOR, SignatoryKind.DELEGATE,
-                        message=_l("Enter the mayor's name.")),
-            *_name(120),
-        ],
+    delegate_name = text_field(
+        _l("Your name (the delegate)"), 120,
+        RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's name.")),
     )
-    delegate_name = StringField(
-        _l("Your name (the delegate)"),
-        filters=[strip],
-        validators=[
-            RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's name.")),
-            *_name(120),
-        ],
+    delegate_role = text_field(
+        _l("Your role"), 120,
+        RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's role.")),
     )
-    delegate_role = StringField(
-        _l("Your role"),
-        filters=[strip],
-        validators=[
-            RequiredFor(SignatoryKind.DELEGATE, message=_l("Enter the delegate's role.")),
-            *_name(120),
-        ],
+    mandate = text_field(
+        _l("Your mandate"), 2000,
+        RequiredFor(SignatoryKind.DELEGATE,
+                    message=_l("Describe the mandate, or give a link to it.")),
+        multiline=True,
     )
-    mandate = TextAreaField(
-        _l("Your mandate"),
-        filters=[strip],
-        validators=[
-            RequiredFor(SignatoryKind.DELEGATE,
-                        message=_l("Describe the mandate, or give a link to it.")),
-            Length(max=2000, message=_l("Use at most %(max)d characters.")),
-            PlainText(multiline=True),
-        ],
-    )
-    city = StringField(
-        _l("City"),
-        filters=[strip],
-        validators=[InputRequired(message=_l("Enter the city.")), *_name(120)],
-    )
+    city = text_field(_l("City"), 120, _l("Enter the city."))
     country = country_field(_l("Country"))
-    contact_name = StringField(
-        _l("Your name"),
-        filters=[strip],
-        validators=[InputRequired(message=_l("Enter your name.")), *_name(120)],
-    )
+    contact_name = text_field(_l("Your name"), 120, _l("Enter your name."))
     contact_email = EmailField(
         _l("Your e-mail address"),
         filters=[strip],
@@ -164,10 +136,59 @@ class SignForm(Form):
     started = HiddenField()
     submission_key = HiddenField()
     version_number = HiddenField()
+    privacy_notice_version = HiddenField()  # the notice the page linked to, hence accepted
     ref = HiddenField()
 
     def validate_themes(self, field):
         field.data = list(dict.fromkeys(field.data or []))
+
+    @staticmethod
+    def new_submission_key() -> str:
+        """The key a shown form carries, so that the same form posted twice signs once."""
+        return secrets.token_urlsafe(24)
+
+    def shown_versions(self) -> tuple[int | None, int | None]:
+        """The versions of the Manifesto and of the privacy notice that the page showed, as its
+        hidden fields say (None where a field is missing or holds no version number)."""
+        return _shown_number(self.version_number.data), _shown_number(
+            self.privacy_notice_version.data)
+
+    def to_request(self, *, language: str, version: VersionRef, notice_version: int,
+                   client: str | None, referral: tuple[int | None, int | None],
+                   flag_reasons: list[str]) -> SignRequest:
+        """What the validated form asks ``signing.submit`` for. An organisation's type is kept
+        for organisations only; a submission key the form did not carry is replaced by a new
+        one (so the request always has one that is well formed)."""
+        key = self.submission_key.data or ""
+        if not _SUBMISSION_KEY.fullmatch(key):
+            key = self.new_submission_key()
+        organisation = self.kind.data == SignatoryKind.ORGANISATION.value
+        ambassador_city_id, outreach_activity_id = referral
+        return SignRequest(
+            kind=SignatoryKind(self.kind.data),
+            country=self.country.data,
+            city=self.city.data,
+            contact_name=self.contact_name.data,
+            contact_email=self.contact_email.data,
+            language=language,
+            version=version,
+            privacy_notice_version=notice_version,
+            ip_hash=client,
+            submission_key=key,
+            organisation_name=self.organisation_name.data or None,
+            organisation_type=OrganisationType(self.organisation_type.data)
+            if organisation and self.organisation_type.data in _ORGANISATION_TYPES else None,
+            website=self.website.data or None,
+            mayor_name=self.mayor_name.data or None,
+            delegate_name=self.delegate_name.data or None,
+            delegate_role=self.delegate_role.data or None,
+            mandate=self.mandate.data or None,
+            themes=self.themes.data or [],
+            listed_publicly=bool(self.listed_publicly.data),
+            flag_reasons=flag_reasons,
+            ambassador_city_id=ambassador_city_id,
+            outreach_activity_id=outreach_activity_id,
+        )
 
 
 class ResendForm(Form):

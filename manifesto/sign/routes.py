@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-import secrets
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -18,25 +14,18 @@ from flask import (
     session,
     url_for,
 )
+from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from .. import abuse, privacy, signing, texts
+from .. import abuse, privacy, referrals, signing, texts
 from ..extensions import db
 from ..forms import ButtonForm
 from ..headers import SECRET_LINK
 from ..i18n import current_language
 from ..security import requesting_client
-from ..models import (
-    AmbassadorCity,
-    ConsentMethod,
-    OrganisationType,
-    OutreachActivity,
-    PipelineStage,
-    SignatoryKind,
-)
-from . import bp
+from ..models import ConsentMethod
+from . import blank_forms, bp
 from .forms import (
     ResendForm,
     SignForm,
@@ -50,137 +39,54 @@ def private_pages(response: Response) -> Response:
     return response
 
 
-def _signed_version(form: SignForm) -> texts.VersionRef | None:
-    """The version the person read (from the form), else the current one."""
-    try:
-        number = int(form.version_number.data or 0)
-    except (TypeError, ValueError):
-        number = 0
-    return texts.signable_version(current_language(), number if 0 < number < 2**31 else None)
+def _form_page(form: SignForm, version: texts.VersionRef, notice_version: int) -> str:
+    return render_template("sign/form.html", form=form, version=version,
+                           notice_version=notice_version)
 
 
-def _referral(code: str | None) -> tuple[int | None, int | None]:
-    """(ambassador city id, outreach activity id) a referral code attributes a signature to.
+class Sign(MethodView):
+    """``/<lang>/sign``: GET shows the form, POST signs. One endpoint, ``sign.sign``, for both
+    (every link and the form's action name it; the menu marks it as the page one is on)."""
 
-    A city's code attributes to the city; an activity's code to the activity and its city.
-    Only cities at stage AMBASSADOR attribute; any other code attributes to nothing.
-    """
-    if not code or len(code) > 32:
-        return None, None
-    city_id = db.session.scalar(
-        sa.select(AmbassadorCity.id).where(
-            AmbassadorCity.referral_code == code,
-            AmbassadorCity.stage == PipelineStage.AMBASSADOR,
+    init_every_request = False
+
+    def get(self):
+        """The blank form, for the current versions of the Manifesto and of the privacy notice
+        (``blank_forms``: rendered once, filled in for each visitor)."""
+        language = current_language()
+        version = texts.signable_version(language, texts.current_version_number(language))
+        if version is None:
+            abort(404)
+        notice_version = privacy.current_version(language)
+        return blank_forms.sign_form(
+            blank_forms.sign_form_key(language, version.number, notice_version),
+            render=lambda holes: _form_page(
+                blank_forms.blank_sign_form(holes, manifesto_version=version.number,
+                                            notice_version=notice_version),
+                version, notice_version),
         )
-    )
-    if city_id is not None:
-        return city_id, None
-    row = db.session.execute(
-        sa.select(OutreachActivity.ambassador_city_id, OutreachActivity.id)
-        .join(AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id)
-        .where(
-            OutreachActivity.referral_code == code,
-            AmbassadorCity.stage == PipelineStage.AMBASSADOR,
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
 
-
-# The blank sign form is the same page for every visitor of one language, except for three
-# hidden values. It is rendered once per language, version and query string with placeholders,
-# and each GET fills them in: rendering the whole form was most of the CPU a signature cost.
-_BLANK_FORMS_MAX = 256
-_PLACEHOLDERS = {
-    name: f"placeholder{name}{secrets.token_hex(8)}"
-    for name in ("csrf", "started", "key")
-}
-
-
-def _blank_form_key() -> tuple | None:
-    """The cache key of this GET's page, or None if the page must be rendered afresh."""
-    args = request.args
-    if "_user_id" in session or "_flashes" in session:
-        return None  # the header shows the account; a message is waiting
-    if not set(args) <= {"kind", "ref"} or any(len(v) > 32 for v in args.values()):
-        return None
-    number = texts.current_version_number(current_language())
-    if number is None:
-        return None
-    return (current_language(), number, request.query_string)
-
-
-def _fill_blank_form(page: str) -> str:
-    return (
-        page.replace(_PLACEHOLDERS["csrf"], generate_csrf(), 1)
-        .replace(_PLACEHOLDERS["started"], abuse.form_started_stamp(), 1)
-        .replace(_PLACEHOLDERS["key"], secrets.token_urlsafe(24), 1)
-    )
-
-
-_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
-
-
-@bp.route("/sign", methods=["GET", "POST"])
-def sign():
-    cache_key = _blank_form_key() if request.method == "GET" else None
-    blank_forms = current_app.extensions.setdefault("manifesto_blank_sign_forms", {})
-    if cache_key is not None and cache_key in blank_forms:
-        return _fill_blank_form(blank_forms[cache_key])
-    form = SignForm()
-    if cache_key is not None:
-        version = texts.signable_version(current_language(), cache_key[1])
-    else:
-        version = _signed_version(form)
-    if version is None:
-        abort(404)
-    if request.method == "GET":
-        if cache_key is not None:
-            if "csrf_token" in form:  # (tests may switch CSRF off)
-                form.csrf_token.current_token = _PLACEHOLDERS["csrf"]
-            form.started.data = _PLACEHOLDERS["started"]
-            form.submission_key.data = _PLACEHOLDERS["key"]
-        else:
-            form.started.data = abuse.form_started_stamp()
-            form.submission_key.data = secrets.token_urlsafe(24)
-        form.version_number.data = str(version.number)
-        form.ref.data = (request.args.get("ref") or "")[:32]
-        if request.args.get("kind") in {k.value for k in SignatoryKind}:
-            form.kind.data = request.args["kind"]
-    elif form.validate_on_submit():
-        key = form.submission_key.data or ""
-        if not _SUBMISSION_KEY.fullmatch(key):  # not one the form carried: a fresh one
-            key = secrets.token_urlsafe(24)
-        referral_city_id, referral_activity_id = _referral(form.ref.data)
+    def post(self):
+        """Sign the versions the page showed (its hidden fields; the current ones if they say
+        none that exists), or show the form again with what is wrong."""
+        form = SignForm()
+        language = current_language()
+        manifesto_number, notice_number = form.shown_versions()
+        version = texts.signable_version(language, manifesto_number)
+        if version is None:
+            abort(404)
+        notice_version = privacy.shown_version(language, notice_number)
+        if not form.validate_on_submit():
+            # The page carries what it shows, whatever the POST said.
+            form.version_number.data = str(version.number)
+            form.privacy_notice_version.data = str(notice_version)
+            return _form_page(form, version, notice_version)
         client = requesting_client()
-        req = signing.SignRequest(
-            kind=SignatoryKind(form.kind.data),
-            country=form.country.data,
-            city=form.city.data,
-            contact_name=form.contact_name.data,
-            contact_email=form.contact_email.data,
-            language=current_language(),
-            version=version,
-            privacy_notice_version=privacy.current_version(current_language()),
-            ip_hash=client,
-            submission_key=key,
-            organisation_name=form.organisation_name.data or None,
-            organisation_type=OrganisationType(form.organisation_type.data)
-            if form.kind.data == SignatoryKind.ORGANISATION.value
-            and form.organisation_type.data in _ORGANISATION_TYPES
-            else None,
-            website=form.website.data or None,
-            mayor_name=form.mayor_name.data or None,
-            delegate_name=form.delegate_name.data or None,
-            delegate_role=form.delegate_role.data or None,
-            mandate=form.mandate.data or None,
-            themes=form.themes.data or [],
-            listed_publicly=bool(form.listed_publicly.data),
-            flag_reasons=abuse.sign_flags(
-                form.homepage.data, form.started.data, form.contact_email.data, client
-            ),
-            ambassador_city_id=referral_city_id,
-            outreach_activity_id=referral_activity_id,
+        req = form.to_request(
+            language=language, version=version, notice_version=notice_version, client=client,
+            referral=referrals.attribute(form.ref.data),
+            flag_reasons=abuse.sign_flags(form.homepage.data, form.started.data,
+                                          form.contact_email.data, client),
         )
         try:
             _outcome, signature_id = signing.submit(req)
@@ -188,20 +94,16 @@ def sign():
         except IntegrityError:
             # The same form posted twice at once: the other request recorded it.
             db.session.rollback()
-            signature_id = signing.submission_key_taken(key)
+            signature_id = signing.submission_key_taken(req.submission_key)
             if signature_id is None:
                 raise
-        session["sign_sent_to"] = form.contact_email.data
+        session["sign_sent_to"] = req.contact_email
         # Flagged (for whatever reason, never said): received, and no e-mail until reviewed.
         session["sign_under_review"] = signing.held_for_review(signature_id)
         return redirect(url_for("sign.sent"), code=303)
-    page = render_template("sign/form.html", form=form, version=version)
-    if cache_key is not None:
-        if len(blank_forms) >= _BLANK_FORMS_MAX:
-            blank_forms.clear()
-        blank_forms[cache_key] = page
-        page = _fill_blank_form(page)
-    return page
+
+
+bp.add_url_rule("/sign", view_func=Sign.as_view("sign"))
 
 
 @bp.get("/sign/sent")
@@ -235,9 +137,8 @@ def resend():
 def confirm(token: str):
     form = ButtonForm()
     if request.method == "POST" and form.validate_on_submit():
-        result, signature = signing.confirm(token)
+        result, manage = signing.confirm(token)
         if result == signing.ConfirmResult.CONFIRMED:
-            manage = signing.new_token(signature.id, signing.TokenPurpose.MANAGE)
             db.session.commit()
             flash(_("Thank you: your signature is confirmed."), "success")
             return redirect(url_for("sign.my_signature", token=manage), code=303)

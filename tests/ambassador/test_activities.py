@@ -198,12 +198,27 @@ def test_the_list_is_newest_first_with_links_and_signature_counts(client):
     assert '<td class="num">2</td>' in row
 
 
-def test_activities_logged_before_links_existed_get_one(client):
+def test_reading_the_log_writes_nothing(client):
+    """Every activity has its link from the start: the list, the export and the edit form
+    only read."""
     own, _user = ambassador(client)
-    made = activity(own, referral_code=None)
-    client.get("/en/ambassador/activities")
-    db.session.refresh(made)
-    assert made.referral_code and len(made.referral_code) == 16
+    made = activity(own)
+    writes = []
+
+    def count_writes(conn, cursor, statement, *args):
+        if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count_writes)
+    try:
+        for path in ("/en/ambassador/activities", "/en/ambassador/activities.csv",
+                     f"/en/ambassador/activities/{made.id}/edit"):
+            response = client.get(path)
+            assert response.status_code == 200
+            response.get_data()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count_writes)
+    assert writes == []
 
 
 def test_filters_and_totals_for_the_filtered_activities(client):

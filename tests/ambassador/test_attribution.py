@@ -9,7 +9,7 @@ import re
 import pytest
 
 from manifesto.models import PipelineStage
-from manifesto.sign.routes import _referral
+from manifesto.referrals import attribute
 from tests import factories
 from tests.ambassador.outreach_support import activity, ambassador, city
 from tests.sign.helpers import MAYOR, ORGANISATION, form_fields, sign, signatures
@@ -65,12 +65,12 @@ def test_unknown_codes_attribute_nothing_and_signing_still_works(client, code):
     assert (signature.ambassador_city_id, signature.outreach_activity_id) == (None, None)
 
 
-def test_referral_returns_the_city_and_the_activity(app):
+def test_attribute_returns_the_city_and_the_activity(app):
     own = city(referral_code="c-code")
     made = activity(own, referral_code="a-code")
-    assert _referral("c-code") == (own.id, None)
-    assert _referral("a-code") == (own.id, made.id)
-    assert _referral(None) == (None, None)
+    assert attribute("c-code") == (own.id, None)
+    assert attribute("a-code") == (own.id, made.id)
+    assert attribute(None) == (None, None)
 
 
 def test_the_ambassador_sees_what_their_links_brought(client, app):

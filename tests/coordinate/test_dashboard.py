@@ -151,7 +151,7 @@ def test_dashboard_shows_every_chart_with_a_table_and_filters_by_period_and_coun
     city = factories.ambassador_city(name="Lisbon", country="PT", stage=PipelineStage.AMBASSADOR)
     db.session.add(OutreachActivity(ambassador_city=city, date=date(2025, 3, 2), type="webinar",
                                     title="Webinar", language="pt", audience_reached=200,
-                                    mayors_engaged=3))
+                                    mayors_engaged=3, referral_code="webinar"))
     db.session.add(Target(metric=TargetMetric.ORGANISATIONS_SIGNED, value=10,
                           start_date=date(2025, 1, 1), deadline=date(2025, 12, 31),
                           titles={"en": "Ten organisations"}, published=True))
@@ -216,7 +216,8 @@ def test_exports_give_the_contact_emails_and_are_written_to_the_audit_log(client
     made("FR", at(2025, 3, 2))
     city = factories.ambassador_city(name="Lisbon", country="PT", stage=PipelineStage.AMBASSADOR)
     db.session.add(OutreachActivity(ambassador_city=city, date=date(2025, 3, 2), type="webinar",
-                                    title="=HYPERLINK(\"x\")", language="pt", audience_reached=20))
+                                    title="=HYPERLINK(\"x\")", language="pt", audience_reached=20,
+                                    referral_code="formula"))
     db.session.commit()
     page = client.get("/en/coordinate/dashboard?start=2025-03-01&end=2025-03-31&country=PT")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
@@ -259,7 +260,8 @@ def _five_signatures_and_three_activities() -> None:
     city = factories.ambassador_city(name="Lisbon", country="PT", stage=PipelineStage.AMBASSADOR)
     for day in (3, 1, 2):
         db.session.add(OutreachActivity(ambassador_city=city, date=date(2025, 3, day),
-                                        type="webinar", title=f"Webinar {day}", language="pt"))
+                                        type="webinar", title=f"Webinar {day}", language="pt",
+                                        referral_code=f"webinar-{day}"))
     db.session.commit()
 
 

@@ -281,7 +281,8 @@ def test_the_public_page_shows_ambassador_cities_with_their_activity_totals(clie
     for people in (120, 30):
         db.session.add(OutreachActivity(
             ambassador_city_id=city.id, date=date(2026, 10, 1), type="workshop",
-            title="Workshop", language="en", audience_reached=people, mayors_engaged=2))
+            title="Workshop", language="en", audience_reached=people, mayors_engaged=2,
+            referral_code=f"workshop-{people}"))
     db.session.commit()
     page = client.get("/en/ambassadors").get_data(as_text=True)
     assert "Tartu" in page and "Baltic mayors" in page and "Latvia" in page

@@ -187,7 +187,7 @@ def large_period(server):
         db.session.execute(sa.insert(OutreachActivity), [
             {"ambassador_city_id": city_id, "date": date(2003, 1 + n % 12, 1 + n % 28),
              "type": "webinar", "title": f"{n:05d} {title * 3}"[:200], "language": "pt",
-             "audience_reached": n % 90, "description": "",
+             "audience_reached": n % 90, "description": "", "referral_code": f"large-{n}",
              "evidence_url": f"https://lisboa.example/outreach/{n:05d}/" + "x" * 250}
             for n in range(LARGE_ROWS)])
         db.session.commit()
