@@ -1,5 +1,5 @@
 """Fixtures: an app per test on SQLite (a file, so WAL is real), or on PostgreSQL when
-``DATABASE_URL`` says so; a client; a CLI runner; factories live in ``tests/factories.py``."""
+``DATABASE_URL`` says so; a client; a CLI runner; helpers live in ``tests/support/``."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from limits import parse
 from manifesto import accounts, retention, throttle
 from manifesto.extensions import db
 from manifesto.models import AttemptCounter, OutboxMessage, OutboxStatus, utcnow
-from tests import factories
-from tests.sign.helpers import ORGANISATION, outbox, sign, signatures
+from tests.support import factories
+from tests.support.signing import ORGANISATION, outbox, sign, signatures
 
 OTHER_CLIENT = {"REMOTE_ADDR": "192.0.2.44"}
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from manifesto import csvsafe
 from manifesto.extensions import db
 from manifesto.models import Role, SignatoryKind, SignatureStatus
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, city
+from tests.support import factories
+from tests.support.outreach import activity, ambassador, city
 
 FORMULA_START = tuple(csvsafe.FORMULA_CHARACTERS)
 # A bare number the app wrote (a count, an id), alone or at the start of a row that a

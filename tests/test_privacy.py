@@ -35,8 +35,8 @@ from manifesto.models import (
     User,
     utcnow,
 )
-from tests import factories
-from tests.sign.helpers import MAYOR, ORGANISATION, link, outbox, sign
+from tests.support import factories
+from tests.support.signing import MAYOR, ORGANISATION, link, outbox, sign
 
 
 @pytest.fixture

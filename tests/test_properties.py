@@ -75,7 +75,7 @@ from manifesto.models import (
     UserTokenPurpose,
     utcnow,
 )
-from tests import factories
+from tests.support import factories
 
 # --- settings ------------------------------------------------------------------------------------
 

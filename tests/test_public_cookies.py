@@ -8,8 +8,8 @@ import pytest
 from werkzeug.routing import Rule
 
 from manifesto.models import Role
-from tests import factories
-from tests.api import campaign
+from tests.support import factories
+from tests.support.api import campaign
 
 PASSWORD = factories.PASSWORD
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, Response
 
 from manifesto.response_cache import PublicResponseCache, freshness
-from tests import factories
+from tests.support import factories
 
 
 @pytest.fixture

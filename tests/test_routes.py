@@ -8,7 +8,7 @@ import re
 import pytest
 
 from manifesto.response_cache import freshness
-from tests import factories
+from tests.support import factories
 
 PUBLIC, LOGGED_IN, COORDINATOR, AMBASSADOR = "public", "logged in", "coordinator", "ambassador"
 # Public, but opened only by a secret link from an e-mail (the token is the credential).

@@ -17,9 +17,9 @@ from werkzeug.test import encode_multipart
 from manifesto import outreach, streaming
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, attribute, city
-from tests.served import served
+from tests.support import factories
+from tests.support.outreach import activity, ambassador, attribute, city
+from tests.support.served import served
 
 HEADER = ("date,type,title,description,language,audience_reached,mayors_engaged,"
           "organisations_engaged,evidence_url")

@@ -19,8 +19,8 @@ from manifesto.models import (
     TargetMetric,
     TargetScope,
 )
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, attribute, city
+from tests.support import factories
+from tests.support.outreach import activity, ambassador, attribute, city
 
 
 @pytest.fixture

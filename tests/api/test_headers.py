@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 
 from manifesto.api import data
-from tests import factories
-from tests.api import campaign, check_against_openapi, response_schema, validator
+from tests.support import factories
+from tests.support.api import (
+    campaign,
+    check_against_openapi,
+    response_schema,
+    validator,
+)
 
 CACHE = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
 

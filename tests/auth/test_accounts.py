@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from manifesto import accounts
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Role, User, UserToken, UserTokenPurpose, utcnow
-from tests import factories
+from tests.support import factories
 
 GOOD_PASSWORD = "blue-Harbour-Lantern-7"
 LINK = re.compile(r"https?://[^\s]+/(\w\w)/account/set-password/([A-Za-z0-9_-]+)")

@@ -11,7 +11,6 @@ from flask_login.utils import encode_cookie
 
 from manifesto.extensions import db
 from manifesto.models import ConsentAction, ConsentMethod, ConsentRecord, Role
-from tests import factories
 from tests.auth.test_accounts import (
     GOOD_PASSWORD,
     invited_user,
@@ -20,6 +19,7 @@ from tests.auth.test_accounts import (
     messages,
     set_password,
 )
+from tests.support import factories
 
 
 def copy_of(app, client, name: str = "session"):

@@ -6,7 +6,7 @@ import pytest
 
 from manifesto.extensions import db
 from manifesto.models import Role
-from tests import factories
+from tests.support import factories
 
 
 def login(client, email, password, lang="en", **params):

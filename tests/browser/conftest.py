@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from manifesto import create_app
+from tests.support.network import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 DEMO_PASSWORD = "browser-demo-password"
@@ -40,8 +41,6 @@ def mailbox():
             self.messages.append(envelope)
             return "250 OK"
 
-    from tests.test_outbox import free_port
-
     box = Mailbox()
     box.port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
@@ -63,8 +62,6 @@ def live_database(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, mailbox, live_database):
     """The app the live server runs: its own database, the demo data, mail to ``mailbox``."""
-    from tests.test_outbox import free_port
-
     folder = tmp_path_factory.mktemp("live")
     port = free_port()
     env = pytest.MonkeyPatch()

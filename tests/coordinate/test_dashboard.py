@@ -27,10 +27,10 @@ from manifesto.models import (
     TargetMetric,
     Theme,
 )
-from tests import factories
 from tests.coordinate.test_pipeline_and_practices import login
-from tests.served import first_chunks, served
-from tests.sign.helpers import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign
+from tests.support import factories
+from tests.support.served import first_chunks, served
+from tests.support.signing import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign
 
 
 def text_of(body: str) -> str:

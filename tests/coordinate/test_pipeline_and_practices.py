@@ -20,7 +20,7 @@ from manifesto.models import (
     Target,
     TargetScope,
 )
-from tests import factories
+from tests.support import factories
 
 
 def login(client, user):

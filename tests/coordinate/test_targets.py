@@ -20,8 +20,8 @@ from manifesto.models import (
     TargetMetric,
     TargetScope,
 )
-from tests import factories
 from tests.coordinate.test_pipeline_and_practices import login
+from tests.support import factories
 
 LANGS = ("en", "fr", "de", "it", "pt", "ru", "es")
 TITLES = {

@@ -12,7 +12,7 @@ import pytest
 from manifesto import targets
 from manifesto.extensions import db
 from manifesto.models import PipelineStage
-from tests.api import campaign
+from tests.support.api import campaign
 
 
 @pytest.fixture

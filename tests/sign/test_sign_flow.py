@@ -18,8 +18,8 @@ from manifesto.models import (
     TokenPurpose,
     utcnow,
 )
-from tests import factories
-from tests.sign.helpers import (
+from tests.support import factories
+from tests.support.signing import (
     DELEGATE,
     MAYOR,
     ORGANISATION,
@@ -215,7 +215,7 @@ def test_duplicate_while_pending_sends_a_new_confirmation_link(client):
 def test_a_retried_post_creates_one_signature(client):
     page = client.get("/en/sign").get_data(as_text=True)
     data = {**form_fields(page), **ORGANISATION}
-    from tests.sign.helpers import _serializer
+    from tests.support.signing import _serializer
     import time
     data["started"] = _serializer().dumps(int(time.time()) - 60)
     assert client.post("/en/sign", data=data).status_code == 303

@@ -7,7 +7,7 @@ from itertools import count
 
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity, PipelineStage, Role
-from tests import factories
+from tests.support import factories
 
 _seq = count(1)
 

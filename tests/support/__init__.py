@@ -1,0 +1,13 @@
+"""What the tests share, apart from fixtures (those are in the conftest files):
+
+- ``factories``: small builders for test data (users, cities, signatures, the Manifesto);
+- ``signing``: driving the sign form as a browser would, and reading the e-mails it sends;
+- ``outreach``: ambassador cities with their ambassador, activities, attribution;
+- ``api``: a small campaign with something of every kind to hide, and checks against the
+  OpenAPI document;
+- ``served``: a request read after the app has returned, as a WSGI server reads it;
+- ``network``: a free port on localhost.
+
+Helpers live here rather than in test modules, so that a test needing one does not import
+another test module (with its fixtures, and its tests under a second name).
+"""
