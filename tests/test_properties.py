@@ -38,7 +38,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import time
 import unicodedata
 from datetime import date
 from io import BytesIO
@@ -51,7 +50,6 @@ from hypothesis import strategies as st
 
 from config import LANGUAGES
 from manifesto import accounts, signing
-from manifesto.abuse import _serializer
 from manifesto.campaign import LAUNCH_DATE
 from manifesto.extensions import db
 from manifesto.models import (
@@ -76,6 +74,7 @@ from manifesto.models import (
     utcnow,
 )
 from tests.support import factories
+from tests.support.signing import started_stamp
 
 # --- settings ------------------------------------------------------------------------------------
 
@@ -447,11 +446,6 @@ SIGN_VALID = {
 REFS = ("city-code", "activity-code", "candidate-code", "x" * 33)
 
 
-def _stamp(seconds_ago: int = 60) -> str:
-    """The sign form's signed time stamp, made ``seconds_ago``."""
-    return _serializer().dumps(int(time.time()) - seconds_ago)
-
-
 @functools.cache
 def _sign_fields(kind: SignatoryKind) -> dict:
     valid = SIGN_VALID[kind]
@@ -474,7 +468,7 @@ def _sign_fields(kind: SignatoryKind) -> dict:
         "consent_privacy": st.sampled_from(["y", "on", "1"]),
         "listed_publicly": st.sampled_from([None, "y", "", "false"]),
         "homepage": st.sampled_from([None, "", "http://spam.example"]),
-        "started": st.one_of(st.builds(_stamp, st.sampled_from([0, 60, 3600])), st.none()),
+        "started": st.one_of(st.builds(started_stamp, st.sampled_from([0, 60, 3600])), st.none()),
         "submission_key": st.one_of(st.none(), st.text("abcdefghijkLMNOP0123456789-_",
                                                        min_size=8, max_size=40)),
         "version_number": st.sampled_from([None, "1", "2", "0"]),

@@ -28,6 +28,7 @@ from tests.support.signing import (
     outbox,
     sign,
     signatures,
+    started_stamp,
 )
 
 
@@ -215,9 +216,7 @@ def test_duplicate_while_pending_sends_a_new_confirmation_link(client):
 def test_a_retried_post_creates_one_signature(client):
     page = client.get("/en/sign").get_data(as_text=True)
     data = {**form_fields(page), **ORGANISATION}
-    from tests.support.signing import _serializer
-    import time
-    data["started"] = _serializer().dumps(int(time.time()) - 60)
+    data["started"] = started_stamp(60)
     assert client.post("/en/sign", data=data).status_code == 303
     assert client.post("/en/sign", data=data).status_code == 303
     assert len(signatures()) == 1
