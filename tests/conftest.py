@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from config import TestingConfig
 from manifesto import create_app
 from manifesto.extensions import db
+from tests.support.auth import AuthActions
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith(("postgres", "postgresql"))
@@ -121,3 +122,10 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def auth(client):
+    """Log in and out on ``client``: ``auth.login(user_or_email, password)`` through the form,
+    ``auth.login_as(role_or_user)`` straight into the session, ``auth.logout()``."""
+    return AuthActions(client)

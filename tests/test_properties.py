@@ -74,6 +74,7 @@ from manifesto.models import (
     utcnow,
 )
 from tests.support import factories
+from tests.support.auth import AuthActions
 from tests.support.signing import started_stamp
 
 # --- settings ------------------------------------------------------------------------------------
@@ -412,15 +413,9 @@ def check_database(app):
     return _check
 
 
-def log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-
-
 def client_as(app, user):
     client = app.test_client()
-    log_in(client, user)
+    AuthActions(client).login_as(user)
     return client
 
 

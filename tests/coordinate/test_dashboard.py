@@ -27,7 +27,6 @@ from manifesto.models import (
     TargetMetric,
     Theme,
 )
-from tests.coordinate.test_pipeline_and_practices import login
 from tests.support import factories
 from tests.support.served import first_chunks, served
 from tests.support.signing import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign
@@ -42,8 +41,8 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def coordinator(client):
-    return login(client, factories.user(role=Role.COORDINATOR, name="Clara Coordinator"))
+def coordinator(client, auth):
+    return auth.login_as(factories.user(role=Role.COORDINATOR, name="Clara Coordinator"))
 
 
 def made(country: str, day: datetime, kind=SignatoryKind.ORGANISATION,

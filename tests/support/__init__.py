@@ -1,6 +1,8 @@
 """What the tests share, apart from fixtures (those are in the conftest files):
 
 - ``factories``: small builders for test data (users, cities, signatures, the Manifesto);
+- ``auth``: logging in and out on a test client (``AuthActions``, the ``auth`` fixture);
+- ``browser``: logging in and out in a real browser (Playwright), and its flashed messages;
 - ``signing``: driving the sign form as a browser would, and reading the e-mails it sends;
 - ``outreach``: ambassador cities with their ambassador, activities, attribution;
 - ``api``: a small campaign with something of every kind to hide, and checks against the
