@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -14,51 +11,15 @@ from config import TestingConfig
 from manifesto import create_app
 from manifesto.extensions import db
 from tests.support.auth import AuthActions
-
-POSTGRES_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = POSTGRES_URL.startswith(("postgres", "postgresql"))
+from tests.support.database import databases_of_this_process, dispose, drop_everything
 
 
-def database_url(tmp_path) -> str:
-    return POSTGRES_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'test.sqlite3'}"
-
-
-@contextlib.contextmanager
-def database_of_its_own(folder, suffix: str):
-    """For a server the tests start: a SQLite file in ``folder``; or, when the suite runs on
-    PostgreSQL (``DATABASE_URL``), a database ``<name>_<suffix>`` next to the suite's, created
-    here and dropped afterwards. Yields its URL."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{folder / f'{suffix}.sqlite3'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from config import normalise_database_url
-
-    url = make_url(normalise_database_url(POSTGRES_URL))
-    name = f"{url.database}_{suffix}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-
-    def run(sql: str) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql)
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _drop_everything() -> None:
-    """Empty the database, including Alembic's table, whatever a test left behind."""
-    db.session.remove()
-    meta = sa.MetaData()
-    meta.reflect(bind=db.engine)
-    meta.drop_all(bind=db.engine)
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """This test process's way to give each test its database (``tests/support/database.py``):
+    a copy of a template file on SQLite, a database emptied in place on PostgreSQL."""
+    with databases_of_this_process(tmp_path_factory.mktemp("databases")) as made:
+        yield made
 
 
 class FreshContextClient(FlaskClient):
@@ -77,20 +38,33 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app(tmp_path, monkeypatch):
-    """Build an app with extra settings; tables are created unless ``tables=False``."""
+def make_app(tmp_path, monkeypatch, databases):
+    """Build an app with extra settings, on the test's database unless
+    ``SQLALCHEMY_DATABASE_URI`` says another; its tables are there, empty, unless
+    ``tables=False`` (then there are none). Each call starts the test's database afresh."""
     monkeypatch.setenv("MANIFESTO_INSTANCE_PATH", str(tmp_path / "instance"))
+    own_url = databases.url_for(tmp_path)
     made = []
 
     def _make(tables: bool = True, **overrides):
-        overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url(tmp_path))
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", own_url)
+        own = overrides["SQLALCHEMY_DATABASE_URI"] == own_url
+        if own:
+            if made:  # nothing may hold the database while it is replaced
+                db.session.remove()
+                for earlier, _ctx, _own in made:
+                    dispose(earlier)
+            databases.before_app(own_url, tables)
         app = create_app(TestingConfig, **overrides)
         app.test_client_class = FreshContextClient
         ctx = app.app_context()
         ctx.push()
-        made.append((app, ctx))
-        try:
-            _drop_everything()
+        made.append((app, ctx, own))
+        if own:
+            databases.with_app(tables)
+            return app
+        try:  # a database the test names: emptied the slow way
+            drop_everything()
         except sa.exc.OperationalError:
             if tables:
                 raise  # only tests of an unreachable database get past here
@@ -99,14 +73,16 @@ def make_app(tmp_path, monkeypatch):
         return app
 
     yield _make
-    for _app, ctx in reversed(made):
-        try:
-            _drop_everything()
-        except sa.exc.SQLAlchemyError:
-            pass  # an app pointed at an unreachable database on purpose
+    for _app, ctx, own in reversed(made):
+        if not own:
+            try:
+                drop_everything()
+            except sa.exc.SQLAlchemyError:
+                pass  # an app pointed at an unreachable database on purpose
         db.session.remove()
         db.engine.dispose()
         ctx.pop()
+    databases.after_test(own_url)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from manifesto.extensions import db
 from manifesto.models import Role, Signature
-from tests.conftest import ON_POSTGRES
 from tests.support import factories
+from tests.support.database import ON_POSTGRES
 from tests.support.signing import ORGANISATION, link, outbox, sign
 
 

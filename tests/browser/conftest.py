@@ -53,7 +53,7 @@ def mailbox():
 def live_database(tmp_path_factory):
     """A SQLite file; or, when the suite runs on PostgreSQL (``DATABASE_URL``), a database of
     its own next to the suite's, created for the run and dropped afterwards."""
-    from tests.conftest import database_of_its_own
+    from tests.support.database import database_of_its_own
 
     with database_of_its_own(tmp_path_factory.mktemp("db"), "live") as url:
         yield url

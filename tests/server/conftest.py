@@ -100,7 +100,7 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server_database(tmp_path_factory):
-    from tests.conftest import database_of_its_own
+    from tests.support.database import database_of_its_own
 
     with database_of_its_own(tmp_path_factory.mktemp("server-db"), "server") as url:
         yield url

@@ -8,7 +8,9 @@
 - ``api``: a small campaign with something of every kind to hide, and checks against the
   OpenAPI document;
 - ``served``: a request read after the app has returned, as a WSGI server reads it;
-- ``network``: a free port on localhost.
+- ``network``: a free port on localhost;
+- ``database``: each test's database (a template copied on SQLite, emptied in place on
+  PostgreSQL), and one of its own for each server the tests start.
 
 Helpers live here rather than in test modules, so that a test needing one does not import
 another test module (with its fixtures, and its tests under a second name).
