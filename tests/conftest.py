@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -12,6 +14,28 @@ from manifesto import create_app
 from manifesto.extensions import db
 from tests.support.auth import AuthActions
 from tests.support.database import databases_of_this_process, dispose, drop_everything
+
+# Markers by where a test lives (registered in pyproject.toml), for choosing what to run:
+# ./scripts/test -m "not browser and not server" is the quick inner loop. The browser and the
+# server tests also go to one pytest-xdist worker per tier (``--dist loadgroup``), so that the
+# live server, Chromium and gunicorn start once per run, not once per worker.
+_TIERS = {
+    Path("browser"): [pytest.mark.browser, pytest.mark.xdist_group("browser")],
+    Path("server"): [pytest.mark.server, pytest.mark.xdist_group("server")],
+}
+_SLOW = {Path("test_properties.py"), Path("test_csv_formulas.py")}  # Hypothesis's many examples
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(here)
+        for folder, marks in _TIERS.items():
+            if folder in where.parents:
+                for mark in marks:
+                    item.add_marker(mark)
+        if where in _SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
