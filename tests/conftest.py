@@ -1,10 +1,9 @@
 """Fixtures: an app per test on SQLite (a file, so WAL is real), or on PostgreSQL when
-``DATABASE_URL`` says so; a client; a CLI runner; factories live in ``tests/factories.py``."""
+``DATABASE_URL`` says so; a client; a CLI runner; helpers live in ``tests/support/``."""
 
 from __future__ import annotations
 
-import contextlib
-import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,51 +12,38 @@ from flask.testing import FlaskClient
 from config import TestingConfig
 from manifesto import create_app
 from manifesto.extensions import db
+from tests.support.auth import AuthActions
+from tests.support.database import databases_of_this_process, dispose, drop_everything
 
-POSTGRES_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = POSTGRES_URL.startswith(("postgres", "postgresql"))
-
-
-def database_url(tmp_path) -> str:
-    return POSTGRES_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'test.sqlite3'}"
-
-
-@contextlib.contextmanager
-def database_of_its_own(folder, suffix: str):
-    """For a server the tests start: a SQLite file in ``folder``; or, when the suite runs on
-    PostgreSQL (``DATABASE_URL``), a database ``<name>_<suffix>`` next to the suite's, created
-    here and dropped afterwards. Yields its URL."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{folder / f'{suffix}.sqlite3'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from config import normalise_database_url
-
-    url = make_url(normalise_database_url(POSTGRES_URL))
-    name = f"{url.database}_{suffix}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-
-    def run(sql: str) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql)
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# Markers by where a test lives (registered in pyproject.toml), for choosing what to run:
+# ./scripts/test -m "not browser and not server" is the quick inner loop. The browser and the
+# server tests also go to one pytest-xdist worker per tier (``--dist loadgroup``), so that the
+# live server, Chromium and gunicorn start once per run, not once per worker.
+_TIERS = {
+    Path("browser"): [pytest.mark.browser, pytest.mark.xdist_group("browser")],
+    Path("server"): [pytest.mark.server, pytest.mark.xdist_group("server")],
+}
+_SLOW = {Path("test_properties.py"), Path("test_csv_formulas.py")}  # Hypothesis's many examples
 
 
-def _drop_everything() -> None:
-    """Empty the database, including Alembic's table, whatever a test left behind."""
-    db.session.remove()
-    meta = sa.MetaData()
-    meta.reflect(bind=db.engine)
-    meta.drop_all(bind=db.engine)
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(here)
+        for folder, marks in _TIERS.items():
+            if folder in where.parents:
+                for mark in marks:
+                    item.add_marker(mark)
+        if where in _SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """This test process's way to give each test its database (``tests/support/database.py``):
+    a copy of a template file on SQLite, a database emptied in place on PostgreSQL."""
+    with databases_of_this_process(tmp_path_factory.mktemp("databases")) as made:
+        yield made
 
 
 class FreshContextClient(FlaskClient):
@@ -76,20 +62,33 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app(tmp_path, monkeypatch):
-    """Build an app with extra settings; tables are created unless ``tables=False``."""
+def make_app(tmp_path, monkeypatch, databases):
+    """Build an app with extra settings, on the test's database unless
+    ``SQLALCHEMY_DATABASE_URI`` says another; its tables are there, empty, unless
+    ``tables=False`` (then there are none). Each call starts the test's database afresh."""
     monkeypatch.setenv("MANIFESTO_INSTANCE_PATH", str(tmp_path / "instance"))
+    own_url = databases.url_for(tmp_path)
     made = []
 
     def _make(tables: bool = True, **overrides):
-        overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url(tmp_path))
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", own_url)
+        own = overrides["SQLALCHEMY_DATABASE_URI"] == own_url
+        if own:
+            if made:  # nothing may hold the database while it is replaced
+                db.session.remove()
+                for earlier, _ctx, _own in made:
+                    dispose(earlier)
+            databases.before_app(own_url, tables)
         app = create_app(TestingConfig, **overrides)
         app.test_client_class = FreshContextClient
         ctx = app.app_context()
         ctx.push()
-        made.append((app, ctx))
-        try:
-            _drop_everything()
+        made.append((app, ctx, own))
+        if own:
+            databases.with_app(tables)
+            return app
+        try:  # a database the test names: emptied the slow way
+            drop_everything()
         except sa.exc.OperationalError:
             if tables:
                 raise  # only tests of an unreachable database get past here
@@ -98,14 +97,16 @@ def make_app(tmp_path, monkeypatch):
         return app
 
     yield _make
-    for _app, ctx in reversed(made):
-        try:
-            _drop_everything()
-        except sa.exc.SQLAlchemyError:
-            pass  # an app pointed at an unreachable database on purpose
+    for _app, ctx, own in reversed(made):
+        if not own:
+            try:
+                drop_everything()
+            except sa.exc.SQLAlchemyError:
+                pass  # an app pointed at an unreachable database on purpose
         db.session.remove()
         db.engine.dispose()
         ctx.pop()
+    databases.after_test(own_url)
 
 
 @pytest.fixture
@@ -121,3 +122,10 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def auth(client):
+    """Log in and out on ``client``: ``auth.login(user_or_email, password)`` through the form,
+    ``auth.login_as(role_or_user)`` straight into the session, ``auth.logout()``."""
+    return AuthActions(client)

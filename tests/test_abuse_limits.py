@@ -13,14 +13,11 @@ from limits import parse
 from manifesto import accounts, retention, throttle
 from manifesto.extensions import db
 from manifesto.models import AttemptCounter, OutboxMessage, OutboxStatus, utcnow
-from tests import factories
-from tests.sign.helpers import ORGANISATION, outbox, sign, signatures
+from tests.support import factories
+from tests.support.auth import AuthActions
+from tests.support.signing import ORGANISATION, outbox, sign, signatures
 
 OTHER_CLIENT = {"REMOTE_ADDR": "192.0.2.44"}
-
-
-def login(client, email, password, **kwargs):
-    return client.post("/en/login", data={"email": email, "password": password}, **kwargs)
 
 
 # --- attempt counters -------------------------------------------------------------------------
@@ -126,7 +123,7 @@ def test_other_addresses_are_not_held_by_the_cap(signing_client):
 # --- the login throttle ---------------------------------------------------------------------------
 
 
-def test_an_attempt_is_counted_before_its_password_is_checked(client, monkeypatch):
+def test_an_attempt_is_counted_before_its_password_is_checked(client, monkeypatch, auth):
     user = factories.user(email="owner@example.org")
     counted_at_check = []
     real_verify = accounts.verify_password
@@ -139,33 +136,33 @@ def test_an_attempt_is_counted_before_its_password_is_checked(client, monkeypatc
         return real_verify(hashed, password)
 
     monkeypatch.setattr(accounts, "verify_password", verify)
-    login(client, user.email, "wrong password!")
-    login(client, user.email, "wrong password!")
+    auth.login(user.email, "wrong password!")
+    auth.login(user.email, "wrong password!")
     assert counted_at_check == [1, 2]
 
 
 def test_a_storm_from_one_address_does_not_lock_the_owner_out_elsewhere(app):
     user = factories.user(email="owner@example.org")
-    attacker, owner = app.test_client(), app.test_client()
-    answers = [login(attacker, user.email, "wrong password!").status_code for _ in range(12)]
+    attacker, owner = AuthActions(app.test_client()), AuthActions(app.test_client())
+    answers = [attacker.login(user.email, "wrong password!").status_code for _ in range(12)]
     assert answers == [200] * 5 + [429] * 7
     # Even the right password is refused from there...
-    assert login(attacker, user.email, factories.PASSWORD).status_code == 429
+    assert attacker.login(user.email, factories.PASSWORD).status_code == 429
     # ...while the owner, from another address, logs in.
-    assert login(owner, user.email, factories.PASSWORD,
-                 environ_base=OTHER_CLIENT).status_code == 302
+    assert owner.login(user.email, factories.PASSWORD,
+                       environ_base=OTHER_CLIENT).status_code == 302
 
 
 def test_an_account_has_a_ceiling_over_every_address_together(make_app):
     app = make_app(LOGIN_RATE_LIMIT_PER_ACCOUNT="6 per 15 minutes")
     user = factories.user(email="owner@example.org")
-    client = app.test_client()
+    auth = AuthActions(app.test_client())
     for n in range(3):
         for _ in range(2):
-            response = login(client, user.email, "wrong password!",
-                             environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            response = auth.login(user.email, "wrong password!",
+                                  environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
             assert response.status_code == 200
-    response = login(client, user.email, factories.PASSWORD, environ_base=OTHER_CLIENT)
+    response = auth.login(user.email, factories.PASSWORD, environ_base=OTHER_CLIENT)
     assert response.status_code == 429
     html = response.get_data(as_text=True)
     assert "Too many attempts to log in" in html and "owner@example.org" in html
@@ -173,13 +170,13 @@ def test_an_account_has_a_ceiling_over_every_address_together(make_app):
 
 def test_a_success_takes_its_attempt_back(make_app):
     app = make_app(LOGIN_RATE_LIMIT_PER_IP="3 per 15 minutes")
-    client = app.test_client()
+    auth = AuthActions(app.test_client())
     users = [factories.user(email=f"user{n}@example.org") for n in range(4)]
     for user in users:  # four good logins from one address: none is a failure
-        assert login(app.test_client(), user.email, factories.PASSWORD).status_code == 302
+        assert AuthActions(app.test_client()).login(user).status_code == 302
     for _ in range(3):
-        login(client, "user0@example.org", "wrong password!")
-    assert login(client, "user1@example.org", factories.PASSWORD).status_code == 429
+        auth.login("user0@example.org", "wrong password!")
+    assert auth.login("user1@example.org", factories.PASSWORD).status_code == 429
 
 
 @pytest.mark.parametrize(("lang", "heading"), [("de", "Unterschrift eingegangen"),

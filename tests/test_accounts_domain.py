@@ -18,7 +18,7 @@ from manifesto.models import (
     User,
     UserTokenPurpose,
 )
-from tests import factories
+from tests.support import factories
 
 HERE, THERE = "client-hash-here", "client-hash-there"
 WRONG = "not the password at all"

@@ -18,7 +18,7 @@ from manifesto.counts import (
 )
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, SignatureCountDay, SignatureStatus
-from tests import factories
+from tests.support import factories
 
 ORG, MAYOR = SignatoryKind.ORGANISATION, SignatoryKind.MAYOR
 P, C, V, W = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.VERIFIED,

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from manifesto import csvsafe
 from manifesto.extensions import db
 from manifesto.models import Role, SignatoryKind, SignatureStatus
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, city
+from tests.support import factories
+from tests.support.auth import AuthActions
+from tests.support.outreach import activity, ambassador, city
 
 FORMULA_START = tuple(csvsafe.FORMULA_CHARACTERS)
 # A bare number the app wrote (a count, an id), alone or at the start of a row that a
@@ -116,8 +117,7 @@ def test_every_csv_the_app_writes_is_safe(app):
 
     coordinator = app.test_client()
     user = factories.user(role=Role.COORDINATOR)
-    assert coordinator.post("/en/login", data={"email": user.email,
-                                               "password": factories.PASSWORD}).status_code == 302
+    assert AuthActions(coordinator).login(user).status_code == 302
 
     period = {"start": "2026-03-01", "end": "2026-03-31", "country": ""}
     def body(response) -> str:

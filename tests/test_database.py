@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 
 from manifesto.extensions import db
 from manifesto.models import OutreachActivity, Target, TargetMetric
-from tests.conftest import ON_POSTGRES
+from tests.support.database import ON_POSTGRES
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite connection settings")

@@ -114,8 +114,7 @@ def test_demo_on_an_empty_database_says_to_upgrade(make_app):
     assert "Traceback" not in result.output
 
 
-def test_demo_login_works_in_the_browser_flow(runner, client):
+def test_demo_login_works_in_the_browser_flow(runner, auth):
     runner.invoke(args=["demo", "--password", PASSWORD])
-    response = client.post("/en/login", data={"email": COORDINATOR_EMAIL, "password": PASSWORD},
-                           follow_redirects=True)
+    response = auth.login(COORDINATOR_EMAIL, PASSWORD, follow_redirects=True)
     assert "Logged in as Demo Coordinator" in response.get_data(as_text=True)

@@ -25,7 +25,7 @@ from manifesto.models import (
     Signature,
     SignatureStatus,
 )
-from tests import factories
+from tests.support import factories
 from tests.coordinate.test_pipeline_and_practices import login
 
 SITE = "https://manifesto.example.eu"

@@ -11,9 +11,9 @@ from flask.sessions import SecureCookieSessionInterface
 
 from manifesto.extensions import db
 from manifesto.models import Role, Signature
-from tests import factories
-from tests.conftest import ON_POSTGRES
-from tests.sign.helpers import ORGANISATION, link, outbox, sign
+from tests.support import factories
+from tests.support.database import ON_POSTGRES
+from tests.support.signing import ORGANISATION, link, outbox, sign
 
 
 @pytest.fixture

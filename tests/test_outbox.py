@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import stat
 import threading
 from datetime import timedelta
@@ -26,6 +25,7 @@ from manifesto import outbox
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, OutboxStatus, utcnow
 from manifesto.outbox import DeliveryReport, deliver_due, enqueue
+from tests.support.network import free_port
 
 BODY_RU = "Здравствуйте!\nПодтвердите подпись: https://example.org/ru/confirm/s3cr3t-t0ken\n"
 SUBJECT_RU = "Подтвердите вашу подпись"
@@ -54,12 +54,6 @@ class Mailbox:
     def messages(self) -> list[email.message.EmailMessage]:
         return [email.message_from_bytes(e.content, policy=email.policy.default)
                 for e in self.envelopes]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from manifesto import outreach
 from manifesto.extensions import db
 from manifesto.models import OutreachActivity, Role, Signature
-from tests import factories
-from tests.ambassador.outreach_support import activity, attribute, city
+from tests.support import factories
+from tests.support.outreach import activity, attribute, city
 
 
 def ambassador_of(own):

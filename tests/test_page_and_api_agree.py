@@ -25,8 +25,8 @@ from manifesto.i18n import country_name
 from manifesto.labels import KIND_SHORT_LABELS
 from manifesto.models import PipelineStage, SignatoryKind, SignatureStatus
 from manifesto.public import routes as public_routes
-from tests import factories
-from tests.api import (
+from tests.support import factories
+from tests.support.api import (
     CONFIRMED,
     DELEGATE,
     MAYOR,

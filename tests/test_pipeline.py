@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from manifesto import pipeline
 from manifesto.extensions import db
 from manifesto.models import AmbassadorCity, PipelineEvent, PipelineStage, Role
-from tests import factories
+from tests.support import factories
 
 INTERVIEW = {"interview_date": date(2026, 1, 5), "interviewer": "Rui"}
 COMMITMENT = {"commitment_date": date(2026, 2, 1), "commitment_statement": "We will.",

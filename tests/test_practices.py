@@ -11,7 +11,7 @@ import pytest
 from manifesto import practices
 from manifesto.extensions import db
 from manifesto.models import BestPracticeStatus, PipelineStage, Role, Theme
-from tests import factories
+from tests.support import factories
 
 WRITTEN = practices.PracticeValues(
     title="Sign language at council meetings",

@@ -34,8 +34,9 @@ from manifesto.models import (
     User,
     utcnow,
 )
-from tests import factories
-from tests.sign.helpers import MAYOR, ORGANISATION, link, outbox, sign
+from tests.support import factories
+from tests.support.auth import AuthActions
+from tests.support.signing import MAYOR, ORGANISATION, link, outbox, sign
 
 
 @pytest.fixture
@@ -47,14 +48,6 @@ def site(app):
 @pytest.fixture
 def client(site):
     return site.test_client()
-
-
-def login(client, role=Role.COORDINATOR, **values):
-    user = factories.user(role=role, **values)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return user
 
 
 def only_signature() -> Signature:
@@ -94,8 +87,8 @@ def test_signing_and_withdrawing_are_recorded_against_the_notice_shown(client):
     assert consents()[-1] == (ConsentAction.WITHDRAWN, ConsentMethod.OWN_PAGE, "fr", 1)
 
 
-def test_a_coordinator_publishes_a_new_notice_in_one_language(client):
-    coordinator = login(client)
+def test_a_coordinator_publishes_a_new_notice_in_one_language(client, auth):
+    coordinator = auth.login_as()
     form = client.get("/en/coordinate/privacy/notice/fr").get_data(as_text=True)
     assert "Qui est responsable de vos données" in form  # the shipped text, to start from
 
@@ -157,7 +150,7 @@ def test_the_review_page_counts_signatures_from_the_same_address(make_app):
     client = app.test_client()
     sign(client, **ORGANISATION)
     sign(client, **MAYOR)  # over the limit: flagged
-    login(client)
+    AuthActions(client).login_as()
     page = client.get("/en/coordinate/review").get_data(as_text=True)
     assert "1 other signature came from the same internet address in the last 30 days." in page
 
@@ -255,11 +248,11 @@ def test_purge_help_and_a_missing_schema(make_app):
 # --- the data subject --------------------------------------------------------------------------
 
 
-def test_a_coordinator_finds_downloads_and_erases_a_persons_data(client):
+def test_a_coordinator_finds_downloads_and_erases_a_persons_data(client, auth):
     sign(client, **MAYOR)
     manage = client.post(link(outbox()[0], "confirm")).headers["Location"]
     address = MAYOR["contact_email"]
-    coordinator = login(client)
+    coordinator = auth.login_as()
     assert public_counts().mayors == 0  # confirmed, waiting for a coordinator
 
     found = client.post("/en/coordinate/privacy/subject", data={"email": address.upper()})
@@ -296,8 +289,8 @@ def test_a_coordinator_finds_downloads_and_erases_a_persons_data(client):
     assert "Nothing is held about this address" in nothing.get_data(as_text=True)
 
 
-def test_erasing_an_account_keeps_the_coordinators_own(client):
-    coordinator = login(client)
+def test_erasing_an_account_keeps_the_coordinators_own(client, auth):
+    coordinator = auth.login_as()
     mine, address = coordinator.id, coordinator.email
     other = factories.user(role=Role.AMBASSADOR, email="amb@example.org").id
     client.post("/en/coordinate/privacy/subject/erase",
@@ -309,8 +302,8 @@ def test_erasing_an_account_keeps_the_coordinators_own(client):
     assert db.session.get(User, mine) is not None
 
 
-def test_subject_search_refuses_a_bad_address(client):
-    login(client)
+def test_subject_search_refuses_a_bad_address(client, auth):
+    auth.login_as()
     response = client.post("/en/coordinate/privacy/subject", data={"email": "<b>x"})
     assert response.status_code == 400
     assert "Enter an e-mail address such as" in response.get_data(as_text=True)
@@ -343,10 +336,10 @@ def test_an_invitation_asks_for_consent_and_records_it(client):
 # --- the audit log -----------------------------------------------------------------------------
 
 
-def test_coordinator_actions_are_audited_and_the_log_filters(client):
+def test_coordinator_actions_are_audited_and_the_log_filters(client, auth):
     sign(client, **MAYOR)
     client.post(link(outbox()[0], "confirm"))
-    coordinator = login(client)
+    coordinator = auth.login_as()
     signature = only_signature()
     client.post(f"/en/coordinate/signatures/{signature.id}/verify")
     client.post("/en/coordinate/users", data={

@@ -38,7 +38,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import time
 import unicodedata
 from datetime import date
 from io import BytesIO
@@ -51,7 +50,6 @@ from hypothesis import strategies as st
 
 from config import LANGUAGES
 from manifesto import accounts, signing
-from manifesto.abuse import _serializer
 from manifesto.campaign import LAUNCH_DATE
 from manifesto.extensions import db
 from manifesto.models import (
@@ -75,7 +73,9 @@ from manifesto.models import (
     UserTokenPurpose,
     utcnow,
 )
-from tests import factories
+from tests.support import factories
+from tests.support.auth import AuthActions
+from tests.support.signing import started_stamp
 
 # --- settings ------------------------------------------------------------------------------------
 
@@ -413,15 +413,9 @@ def check_database(app):
     return _check
 
 
-def log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-
-
 def client_as(app, user):
     client = app.test_client()
-    log_in(client, user)
+    AuthActions(client).login_as(user)
     return client
 
 
@@ -447,11 +441,6 @@ SIGN_VALID = {
 REFS = ("city-code", "activity-code", "candidate-code", "x" * 33)
 
 
-def _stamp(seconds_ago: int = 60) -> str:
-    """The sign form's signed time stamp, made ``seconds_ago``."""
-    return _serializer().dumps(int(time.time()) - seconds_ago)
-
-
 @functools.cache
 def _sign_fields(kind: SignatoryKind) -> dict:
     valid = SIGN_VALID[kind]
@@ -474,7 +463,7 @@ def _sign_fields(kind: SignatoryKind) -> dict:
         "consent_privacy": st.sampled_from(["y", "on", "1"]),
         "listed_publicly": st.sampled_from([None, "y", "", "false"]),
         "homepage": st.sampled_from([None, "", "http://spam.example"]),
-        "started": st.one_of(st.builds(_stamp, st.sampled_from([0, 60, 3600])), st.none()),
+        "started": st.one_of(st.builds(started_stamp, st.sampled_from([0, 60, 3600])), st.none()),
         "submission_key": st.one_of(st.none(), st.text("abcdefghijkLMNOP0123456789-_",
                                                        min_size=8, max_size=40)),
         "version_number": st.sampled_from([None, "1", "2", "0"]),

@@ -8,8 +8,9 @@ import pytest
 from werkzeug.routing import Rule
 
 from manifesto.models import Role
-from tests import factories
-from tests.api import campaign
+from tests.support import factories
+from tests.support.api import campaign
+from tests.support.auth import AuthActions
 
 PASSWORD = factories.PASSWORD
 
@@ -42,7 +43,7 @@ def visitors(app, world):
     for role, city in ((Role.COORDINATOR, None), (Role.AMBASSADOR, world.cities["ghent"])):
         user = factories.user(role=role, ambassador_city=city)
         client = app.test_client()
-        response = client.post("/en/login", data={"email": user.email, "password": PASSWORD})
+        response = AuthActions(client).login(user, PASSWORD)
         assert response.status_code == 302
         yield role.value, client
 
@@ -73,7 +74,7 @@ def test_a_logged_in_badge_leaves_the_session_as_it_was(site):
     app, world = site
     user = factories.user(role=Role.COORDINATOR)
     client = app.test_client()
-    client.post("/en/login", data={"email": user.email, "password": PASSWORD})
+    AuthActions(client).login(user, PASSWORD)
     badge = client.get("/en/badge.svg")
     assert badge.status_code == 200 and "Set-Cookie" not in badge.headers
     assert badge.headers["Cache-Control"].startswith("public")

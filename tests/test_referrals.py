@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from manifesto import outreach, pipeline, referrals
-from tests.ambassador.outreach_support import activity, city
+from tests.support.outreach import activity, city
 
 
 def drawn(monkeypatch, *codes: str) -> None:

@@ -8,7 +8,8 @@ import pytest
 from flask import Flask, Response
 
 from manifesto.response_cache import PublicResponseCache, freshness
-from tests import factories
+from tests.support import factories
+from tests.support.auth import AuthActions
 
 
 @pytest.fixture
@@ -53,8 +54,7 @@ def test_a_signed_in_coordinator_gets_their_own_page(cached_app, home_renders):
     anonymous = cached_app.test_client(use_cookies=False)
     anonymous.get("/en/")
     coordinator = cached_app.test_client()
-    response = coordinator.post("/en/login", data={"email": "coord@example.org",
-                                                   "password": factories.PASSWORD})
+    response = AuthActions(coordinator).login("coord@example.org")
     assert response.status_code in (302, 303)
     page = coordinator.get("/en/")
     assert page.headers["Cache-Control"] == "private, no-store"  # nothing a proxy may share

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from manifesto.response_cache import freshness
-from tests import factories
+from tests.support import factories
+from tests.support.auth import AuthActions
 
 PUBLIC, LOGGED_IN, COORDINATOR, AMBASSADOR = "public", "logged in", "coordinator", "ambassador"
 # Public, but opened only by a secret link from an e-mail (the token is the credential).
@@ -142,22 +143,16 @@ def test_logged_in_routes_send_anonymous_visitors_to_login(client):
 def test_every_state_changing_route_needs_a_csrf_token(make_app, route):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    user = factories.user()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+    AuthActions(client).login_as()
     response = client.post(url(route), data={})
     assert response.status_code == 400
     assert "The form has expired" in response.get_data(as_text=True)
 
 
-def test_coordinator_routes_refuse_other_accounts(client):
+def test_coordinator_routes_refuse_other_accounts(client, auth):
     from manifesto.models import Role
 
-    ambassador = factories.user(role=Role.AMBASSADOR)
-    with client.session_transaction() as session:
-        session["_user_id"] = ambassador.get_id()
-        session["_fresh"] = True
+    auth.login_as(Role.AMBASSADOR)
     for (rule, method), access in ROUTES.items():
         if access == COORDINATOR:
             assert client.open(url(rule), method=method).status_code == 403, rule
@@ -238,9 +233,7 @@ def test_route_by_role(make_app, route):
     for role, user in users.items():  # the coordinator goes last: their POSTs change data
         client = app.test_client()
         if user is not None:
-            with client.session_transaction() as session:
-                session["_user_id"] = user.get_id()
-                session["_fresh"] = True
+            AuthActions(client).login_as(user)
         response = client.open(path, method=method)
         status = response.status_code
         response.close()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from config import ConfigError, ProductionConfig, parse_site_url
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Role
-from tests import factories
+from tests.support import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://manifesto.example.org"

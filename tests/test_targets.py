@@ -24,7 +24,7 @@ from manifesto.models import (
     TargetScope,
 )
 from manifesto.targets import TargetStatus, evaluate
-from tests import factories
+from tests.support import factories
 
 START, DEADLINE = date(2026, 1, 1), date(2026, 12, 31)  # 364 days
 

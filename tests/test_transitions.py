@@ -23,7 +23,7 @@ from manifesto.models import (
     SignatureStatus,
     TokenPurpose,
 )
-from tests import factories
+from tests.support import factories
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from manifesto.models import (
     TargetMetric,
     TargetScope,
 )
-from tests import factories
+from tests.support import factories
+from tests.support.auth import AuthActions
 
 
 class _Forms(HTMLParser):
@@ -63,9 +64,7 @@ def button_forms(page: str) -> list[dict]:
 
 def signed_in(app, user):
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+    AuthActions(client).login_as(user)
     return client
 
 
@@ -202,15 +201,12 @@ def test_every_long_list_links_its_pages_the_same_way_keeping_its_filters(make_a
 # --- private pages -------------------------------------------------------------------------------
 
 
-def test_every_coordinator_answer_is_for_their_browser_only(client):
+def test_every_coordinator_answer_is_for_their_browser_only(client, auth):
     """Pages, refusals and downloads of personal data alike: ``private, no-store``, and
     nothing that would let a shared cache keep them."""
     factories.manifesto()
     signature = factories.signature()
-    coordinator = factories.user(role=Role.COORDINATOR)
-    with client.session_transaction() as session:
-        session["_user_id"] = coordinator.get_id()
-        session["_fresh"] = True
+    auth.login_as(Role.COORDINATOR)
     email = signature.signatory.contact_email
     period = {"start": "2026-01-01", "end": "2026-01-31", "country": ""}
     answers = {

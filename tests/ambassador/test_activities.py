@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity, Signature
-from tests import factories
-from tests.ambassador.outreach_support import GOOD, activity, ambassador, attribute, city
+from tests.support import factories
+from tests.support.outreach import GOOD, activity, ambassador, attribute, city
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 
 from manifesto.models import PipelineStage
 from manifesto.referrals import attribute
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, city
-from tests.sign.helpers import MAYOR, ORGANISATION, form_fields, sign, signatures
+from tests.support import factories
+from tests.support.outreach import activity, ambassador, city
+from tests.support.signing import MAYOR, ORGANISATION, form_fields, sign, signatures
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from manifesto import outreach, streaming
 from manifesto.ambassador import csv_import
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, attribute, city
-from tests.served import served
+from tests.support import factories
+from tests.support.outreach import activity, ambassador, attribute, city
+from tests.support.served import served
 
 HEADER = ("date,type,title,description,language,audience_reached,mayors_engaged,"
           "organisations_engaged,evidence_url")

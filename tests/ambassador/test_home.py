@@ -19,8 +19,8 @@ from manifesto.models import (
     TargetMetric,
     TargetScope,
 )
-from tests import factories
-from tests.ambassador.outreach_support import activity, ambassador, attribute, city
+from tests.support import factories
+from tests.support.outreach import activity, ambassador, attribute, city
 
 
 @pytest.fixture
@@ -45,12 +45,10 @@ def add_target(of, metric=TargetMetric.ACTIVITIES, value=10, title="Ten activiti
     return target
 
 
-def test_anonymous_visitors_log_in_and_others_are_refused(client):
+def test_anonymous_visitors_log_in_and_others_are_refused(client, auth):
     response = client.get("/en/ambassador/")
     assert response.status_code == 302 and "/en/login" in response.headers["Location"]
-    coordinator = factories.user(role=Role.COORDINATOR)
-    with client.session_transaction() as session:
-        session["_user_id"] = coordinator.get_id()
+    auth.login_as(Role.COORDINATOR)
     assert client.get("/en/ambassador/").status_code == 403
     assert client.get("/en/ambassador/activities").status_code == 403
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api import campaign, check_against_openapi
+from tests.support.api import campaign, check_against_openapi
 
 REFUSED = [
     ("/api/v1/signatories?country=XX", "country"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from manifesto.counts import MAYOR_KINDS, counted_history
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, SignatureCount
-from tests.api import campaign, stat_values
+from tests.support.api import campaign, stat_values
 
 
 @pytest.fixture

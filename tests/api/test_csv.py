@@ -9,8 +9,8 @@ import io
 import pytest
 
 from manifesto.api import data
-from tests.api import FORMULA, campaign
-from tests.served import served
+from tests.support.api import FORMULA, campaign
+from tests.support.served import served
 
 DOWNLOADS = {
     "/api/v1/counts.csv": ("manifesto-counts.csv", ["country", "organisations", "mayors", "total"]),

@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 
 from manifesto.api import data
-from tests import factories
-from tests.api import campaign, check_against_openapi, response_schema, validator
+from tests.support.api import (
+    campaign,
+    check_against_openapi,
+    response_schema,
+    validator,
+)
 
 CACHE = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
 
@@ -124,13 +128,11 @@ def test_html_pages_keep_their_own_headers(client):
     assert response.headers["Content-Type"].startswith("text/html")
 
 
-def test_a_logged_in_browser_gets_no_cookie_from_the_api(client):
+def test_a_logged_in_browser_gets_no_cookie_from_the_api(client, auth):
     """A permanent session is refreshed on every response; a cached public API answer must not
     carry a coordinator's session cookie to the next visitor, nor vary by cookie."""
-    user = factories.user()
+    auth.login_as()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
         session.permanent = True
     page = client.get("/en/account")
     assert page.status_code == 200 and "Set-Cookie" in page.headers  # the HTML refreshes it

@@ -10,7 +10,12 @@ from jsonschema import Draft202012Validator
 
 from config import LANGUAGES
 from manifesto.api.openapi import document
-from tests.api import campaign, check_against_openapi, response_schema, validator
+from tests.support.api import (
+    campaign,
+    check_against_openapi,
+    response_schema,
+    validator,
+)
 
 # One request at least for every documented path; the test below keeps the two lists equal.
 ANSWERS = [

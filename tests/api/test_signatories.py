@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from manifesto.extensions import db
 from manifesto.models import public_name
-from tests.api import FORMULA, campaign
+from tests.support.api import FORMULA, campaign
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from config import LANGUAGES
 from manifesto import targets
 from manifesto.extensions import db
-from tests.api import campaign
+from tests.support.api import campaign
 
 TODAY = date(2026, 3, 15)
 

@@ -13,20 +13,11 @@ import sqlalchemy as sa
 from manifesto import accounts
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Role, User, UserToken, UserTokenPurpose, utcnow
-from tests import factories
+from tests.support import factories
+from tests.support.auth import AuthActions
 
 GOOD_PASSWORD = "blue-Harbour-Lantern-7"
 LINK = re.compile(r"https?://[^\s]+/(\w\w)/account/set-password/([A-Za-z0-9_-]+)")
-
-
-def log_in_as(client, user):
-    with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
-        s["_fresh"] = True
-
-
-def login(client, email, password, lang="en", **kwargs):
-    return client.post(f"/{lang}/login", data={"email": email, "password": password}, **kwargs)
 
 
 def messages(kind=None) -> list[OutboxMessage]:
@@ -60,9 +51,9 @@ def invite(client, lang="en", **values):
 
 
 @pytest.fixture
-def coordinator(client):
+def coordinator(client, auth):
     user = factories.user(role=Role.COORDINATOR, name="Maria Coordinator")
-    log_in_as(client, user)
+    auth.login_as(user)
     return user
 
 
@@ -132,7 +123,7 @@ def test_invitation_email_in_the_invitees_language_leads_to_a_password_and_a_log
 
     # And the new password logs in.
     other = app.test_client()
-    assert login(other, "ana@porto.example", GOOD_PASSWORD).status_code == 302
+    assert AuthActions(other).login("ana@porto.example", GOOD_PASSWORD).status_code == 302
 
 
 def test_invited_coordinator_lands_on_the_review_page_in_their_language(app, client, coordinator):
@@ -258,14 +249,15 @@ def test_deactivation_ends_the_users_sessions_and_logins_until_reactivated(
     city = factories.ambassador_city()
     ambassador = factories.user(role=Role.AMBASSADOR, ambassador_city=city)
     theirs = app.test_client()
-    log_in_as(theirs, ambassador)
+    their_auth = AuthActions(theirs)
+    their_auth.login_as(ambassador)
     assert theirs.get("/en/ambassador/").status_code == 200
 
     assert client.post(f"/en/coordinate/users/{ambassador.id}/deactivate").status_code == 303
     assert not ambassador.active and ambassador.deactivated_at is not None
     response = theirs.get("/en/ambassador/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/en/login")
-    html = login(theirs, ambassador.email, factories.PASSWORD).get_data(as_text=True)
+    html = their_auth.login(ambassador.email, factories.PASSWORD).get_data(as_text=True)
     assert "The e-mail address or the password is not right." in html
     # A reset link asked for now does nothing either.
     theirs.post("/en/account/reset", data={"email": ambassador.email})
@@ -273,7 +265,7 @@ def test_deactivation_ends_the_users_sessions_and_logins_until_reactivated(
 
     assert client.post(f"/en/coordinate/users/{ambassador.id}/reactivate").status_code == 303
     assert ambassador.active and ambassador.deactivated_at is None
-    assert login(theirs, ambassador.email, factories.PASSWORD).status_code == 302
+    assert their_auth.login(ambassador.email, factories.PASSWORD).status_code == 302
 
 
 def test_a_coordinator_cannot_deactivate_themself(client, coordinator):
@@ -299,9 +291,9 @@ COORDINATOR_ONLY = [
 ]
 
 
-def test_coordinator_pages_refuse_ambassadors(client):
+def test_coordinator_pages_refuse_ambassadors(client, auth):
     ambassador = factories.user(role=Role.AMBASSADOR, ambassador_city=factories.ambassador_city())
-    log_in_as(client, ambassador)
+    auth.login_as(ambassador)
     for method, url in COORDINATOR_ONLY:
         assert client.open(url, method=method).status_code == 403, url
     assert ambassador.active
@@ -322,7 +314,7 @@ def test_coordinator_and_account_pages_send_anonymous_visitors_to_login(client):
 def test_password_reset_by_email_in_the_users_language_ends_other_sessions(app, client):
     user = factories.user(role=Role.COORDINATOR, email="Maria@Example.org", locale="de")
     elsewhere = app.test_client()
-    log_in_as(elsewhere, user)
+    AuthActions(elsewhere).login_as(user)
 
     login_page = client.get("/en/login").get_data(as_text=True)
     assert 'href="/en/account/reset"' in login_page and "Forgot your password?" in login_page
@@ -347,9 +339,9 @@ def test_password_reset_by_email_in_the_users_language_ends_other_sessions(app, 
     assert user.session_nonce != old_nonce
     assert is_logged_in(client)
     assert not is_logged_in(elsewhere)  # the other session ended
-    fresh = app.test_client()
-    assert "not right" in login(fresh, user.email, factories.PASSWORD).get_data(as_text=True)
-    assert login(fresh, user.email, GOOD_PASSWORD).status_code == 302
+    fresh = AuthActions(app.test_client())
+    assert "not right" in fresh.login(user.email, factories.PASSWORD).get_data(as_text=True)
+    assert fresh.login(user.email, GOOD_PASSWORD).status_code == 302
 
 
 def test_reset_gives_the_same_answer_for_an_unknown_address(client):
@@ -444,17 +436,17 @@ def test_password_rules_never_show_english_hints_from_the_library(client):
 
 
 def test_login_is_refused_after_failures_on_one_account_even_with_the_right_password(
-    client, monkeypatch
+    client, monkeypatch, auth
 ):
     user = factories.user(email="target@example.org")
     for _ in range(5):
-        assert login(client, "target@example.org", "wrong password!").status_code == 200
+        assert auth.login("target@example.org", "wrong password!").status_code == 200
 
     checked = []
     real_verify = accounts.verify_password
     monkeypatch.setattr(accounts, "verify_password",
                         lambda h, p: checked.append(h) or real_verify(h, p))
-    response = login(client, "TARGET@example.org", factories.PASSWORD)
+    response = auth.login("TARGET@example.org", factories.PASSWORD)
     html = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "Too many attempts to log in" in html and "wait 15 minutes" in html
@@ -465,13 +457,13 @@ def test_login_is_refused_after_failures_on_one_account_even_with_the_right_pass
     assert not is_logged_in(client)
 
 
-def test_throttling_does_not_tell_whether_the_account_exists(client):
+def test_throttling_does_not_tell_whether_the_account_exists(client, auth):
     factories.user(email="known@example.org")
     answers = {}
     for email in ("known@example.org", "nobody@example.org"):
         for _ in range(5):
-            login(client, email, "wrong password!")
-        response = login(client, email, "wrong password!")
+            auth.login(email, "wrong password!")
+        response = auth.login(email, "wrong password!")
         answers[email] = (response.status_code,
                           response.get_data(as_text=True).replace(email, "ADDRESS"))
     assert answers["known@example.org"] == answers["nobody@example.org"]
@@ -480,38 +472,38 @@ def test_throttling_does_not_tell_whether_the_account_exists(client):
 
 def test_login_is_refused_after_many_failures_from_one_address(make_app):
     app = make_app(LOGIN_RATE_LIMIT_PER_IP="4 per 15 minutes")
-    client = app.test_client()
+    auth = AuthActions(app.test_client())
     user = factories.user()
     for n in range(4):
-        login(client, f"someone{n}@example.org", "wrong password!")
-    response = login(client, user.email, factories.PASSWORD)
+        auth.login(f"someone{n}@example.org", "wrong password!")
+    response = auth.login(user.email, factories.PASSWORD)
     assert response.status_code == 429
     assert "Too many attempts to log in" in response.get_data(as_text=True)
     # Someone else, elsewhere, is not affected.
-    other = app.test_client()
-    response = login(other, user.email, factories.PASSWORD,
-                     environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    other = AuthActions(app.test_client())
+    response = other.login(user.email, factories.PASSWORD,
+                           environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert response.status_code == 302
 
 
-def test_a_successful_login_clears_the_accounts_failures(client):
+def test_a_successful_login_clears_the_accounts_failures(client, auth):
     user = factories.user()
     for _ in range(4):
-        login(client, user.email, "wrong password!")
-    assert login(client, user.email, factories.PASSWORD).status_code == 302
-    client.post("/en/logout")
+        auth.login(user.email, "wrong password!")
+    assert auth.login(user.email, factories.PASSWORD).status_code == 302
+    auth.logout()
     for _ in range(4):
-        login(client, user.email, "wrong password!")
-    assert login(client, user.email, factories.PASSWORD).status_code == 302
+        auth.login(user.email, "wrong password!")
+    assert auth.login(user.email, factories.PASSWORD).status_code == 302
 
 
 # --- Login sessions and landing pages ------------------------------------------------------------
 
 
-def test_login_has_no_remember_me_and_sessions_expire_when_idle(app, client):
+def test_login_has_no_remember_me_and_sessions_expire_when_idle(app, client, auth):
     assert "remember" not in client.get("/en/login").get_data(as_text=True).lower()
     user = factories.user()
-    response = login(client, user.email, factories.PASSWORD)
+    response = auth.login(user.email, factories.PASSWORD)
     cookie = response.headers["Set-Cookie"]
     assert "Expires=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "remember_token" not in str(response.headers)
@@ -519,19 +511,19 @@ def test_login_has_no_remember_me_and_sessions_expire_when_idle(app, client):
         assert s.permanent
 
 
-def test_login_lands_on_the_users_page_in_their_language(client):
+def test_login_lands_on_the_users_page_in_their_language(client, auth):
     city = factories.ambassador_city()
     ambassador = factories.user(role=Role.AMBASSADOR, ambassador_city=city, locale="pt")
-    response = login(client, ambassador.email, factories.PASSWORD)
+    response = auth.login(ambassador.email, factories.PASSWORD)
     assert response.headers["Location"] == "/pt/ambassador/"
 
 
 # --- The account page -------------------------------------------------------------------------
 
 
-def test_language_choice_is_kept_and_used_for_pages_and_emails(app, client):
+def test_language_choice_is_kept_and_used_for_pages_and_emails(app, client, auth):
     user = factories.user(role=Role.COORDINATOR)
-    log_in_as(client, user)
+    auth.login_as(user)
     html = client.get("/en/account").get_data(as_text=True)
     assert 'href="/en/account"' in html and "Your account" in html  # in the header
     assert '<label for="locale">' in html and 'lang="ru"' in html and ">Русский</option>" in html
@@ -542,27 +534,27 @@ def test_language_choice_is_kept_and_used_for_pages_and_emails(app, client):
     assert re.search(r'<option[^>]*selected[^>]*value="es"',
                      client.get("/es/account").get_data(as_text=True))
 
-    client.post("/es/logout")
-    assert login(client, user.email, factories.PASSWORD).headers["Location"] == (
+    auth.logout("es")
+    assert auth.login(user.email, factories.PASSWORD).headers["Location"] == (
         "/es/coordinate/review")
     client.post("/en/account/reset", data={"email": user.email})
     assert messages("reset")[0].language == "es"
 
 
-def test_an_unknown_language_is_refused_with_a_message(client):
+def test_an_unknown_language_is_refused_with_a_message(client, auth):
     user = factories.user()
-    log_in_as(client, user)
+    auth.login_as(user)
     response = client.post("/en/account/language", data={"locale": "xx"})
     assert response.status_code == 400
     assert "Choose one of the languages in the list." in response.get_data(as_text=True)
     assert user.locale == "en"
 
 
-def test_changing_the_password_keeps_this_session_and_ends_the_others(app, client):
+def test_changing_the_password_keeps_this_session_and_ends_the_others(app, client, auth):
     user = factories.user(name="Maria Rossi")
-    log_in_as(client, user)
+    auth.login_as(user)
     elsewhere = app.test_client()
-    log_in_as(elsewhere, user)
+    AuthActions(elsewhere).login_as(user)
 
     response = client.post("/en/account/password", data={
         "current_password": "not my password", "password": GOOD_PASSWORD,
@@ -584,12 +576,12 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(app, clien
     assert "Your password is changed." in client.get("/en/account").get_data(as_text=True)
     assert is_logged_in(client)
     assert not is_logged_in(elsewhere)
-    assert login(app.test_client(), user.email, GOOD_PASSWORD).status_code == 302
+    assert AuthActions(app.test_client()).login(user.email, GOOD_PASSWORD).status_code == 302
 
 
-def test_guessing_the_current_password_is_throttled_too(client):
+def test_guessing_the_current_password_is_throttled_too(client, auth):
     user = factories.user()
-    log_in_as(client, user)
+    auth.login_as(user)
     data = {"current_password": "guess", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD}
     for _ in range(5):
         assert client.post("/en/account/password", data=data).status_code == 400
@@ -600,8 +592,8 @@ def test_guessing_the_current_password_is_throttled_too(client):
     assert accounts.verify_password(user.password_hash, factories.PASSWORD)
 
 
-def test_account_pages_are_not_cached(client):
-    log_in_as(client, factories.user())
+def test_account_pages_are_not_cached(client, auth):
+    auth.login_as()
     for url in ("/en/account", "/en/login", "/en/account/reset"):
         response = client.get(url)
         assert response.headers["Cache-Control"] == "no-store", url

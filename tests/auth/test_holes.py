@@ -11,15 +11,15 @@ from flask_login.utils import encode_cookie
 
 from manifesto.extensions import db
 from manifesto.models import ConsentAction, ConsentMethod, ConsentRecord, Role
-from tests import factories
 from tests.auth.test_accounts import (
     GOOD_PASSWORD,
     invited_user,
     link_in,
-    login,
     messages,
     set_password,
 )
+from tests.support import factories
+from tests.support.auth import AuthActions
 
 
 def copy_of(app, client, name: str = "session"):
@@ -33,34 +33,34 @@ def sends_to_login(response) -> bool:
     return response.status_code == 302 and "/en/login" in response.headers["Location"]
 
 
-def test_logout_ends_every_copy_of_the_session_cookie(app, client):
+def test_logout_ends_every_copy_of_the_session_cookie(app, client, auth):
     user = factories.user(role=Role.COORDINATOR)
-    assert login(client, user.email, factories.PASSWORD).status_code == 302
+    assert auth.login(user.email, factories.PASSWORD).status_code == 302
     copy = copy_of(app, client)
     assert copy.get("/en/account").status_code == 200  # the copy works as well as the original
 
-    assert client.post("/en/logout").status_code == 302
+    assert auth.logout().status_code == 302
     response = copy.get("/en/account")
     assert sends_to_login(response)
     # The copy is not renewed: whatever cookie comes back, it logs nobody in.
     assert sends_to_login(copy.get("/en/coordinate/review"))
     assert sends_to_login(client.get("/en/account"))
     # Logging in again works, and only for the browser that does it.
-    assert login(client, user.email, factories.PASSWORD).status_code == 302
+    assert auth.login(user.email, factories.PASSWORD).status_code == 302
     assert client.get("/en/account").status_code == 200
     assert sends_to_login(copy.get("/en/account"))
 
 
-def test_logout_ends_the_sessions_of_other_browsers_too(app, client):
+def test_logout_ends_the_sessions_of_other_browsers_too(app, client, auth):
     user = factories.user(role=Role.COORDINATOR)
     elsewhere = app.test_client()
-    assert login(client, user.email, factories.PASSWORD).status_code == 302
-    assert login(elsewhere, user.email, factories.PASSWORD).status_code == 302
-    client.post("/en/logout")
+    assert auth.login(user.email, factories.PASSWORD).status_code == 302
+    assert AuthActions(elsewhere).login(user.email, factories.PASSWORD).status_code == 302
+    auth.logout()
     assert sends_to_login(elsewhere.get("/en/account"))
 
 
-def test_a_remember_cookie_made_before_the_logout_stops_working(app, client):
+def test_a_remember_cookie_made_before_the_logout_stops_working(app, client, auth):
     user = factories.user(role=Role.COORDINATOR)
     remembered = app.test_client()
     remembered.set_cookie("remember_token", encode_cookie(user.get_id()))
@@ -68,8 +68,8 @@ def test_a_remember_cookie_made_before_the_logout_stops_working(app, client):
     remembered = app.test_client()
     remembered.set_cookie("remember_token", encode_cookie(user.get_id()))
 
-    assert login(client, user.email, factories.PASSWORD).status_code == 302
-    client.post("/en/logout")
+    assert auth.login(user.email, factories.PASSWORD).status_code == 302
+    auth.logout()
     assert sends_to_login(remembered.get("/en/account"))
 
 

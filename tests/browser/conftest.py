@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from manifesto import create_app
+from tests.support.network import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 DEMO_PASSWORD = "browser-demo-password"
@@ -40,8 +41,6 @@ def mailbox():
             self.messages.append(envelope)
             return "250 OK"
 
-    from tests.test_outbox import free_port
-
     box = Mailbox()
     box.port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
@@ -54,7 +53,7 @@ def mailbox():
 def live_database(tmp_path_factory):
     """A SQLite file; or, when the suite runs on PostgreSQL (``DATABASE_URL``), a database of
     its own next to the suite's, created for the run and dropped afterwards."""
-    from tests.conftest import database_of_its_own
+    from tests.support.database import database_of_its_own
 
     with database_of_its_own(tmp_path_factory.mktemp("db"), "live") as url:
         yield url
@@ -63,8 +62,6 @@ def live_database(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, mailbox, live_database):
     """The app the live server runs: its own database, the demo data, mail to ``mailbox``."""
-    from tests.test_outbox import free_port
-
     folder = tmp_path_factory.mktemp("live")
     port = free_port()
     env = pytest.MonkeyPatch()

@@ -21,7 +21,7 @@ import pytest
 from config import LANGUAGES
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.browser.test_ambassadors import log_in
+from tests.support.browser import log_in
 from tests.test_routes import ROUTES
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright",

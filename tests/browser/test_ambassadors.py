@@ -12,6 +12,7 @@ import re
 from manifesto.demo import COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD, screenshot
 from tests.browser.test_signing import confirm_by_email, deliver
+from tests.support.browser import flash, log_in, log_out
 
 AMBASSADOR = "ana.peeters@gent.example.be"
 PASSWORD = "Schelde-bruggen-2026!"
@@ -25,22 +26,6 @@ CSV = (
     "2031-01-01,event,From the future,,en,10,0,0,\n"
     "2026-10-01,party,An unknown type,,en,-4,0,0,\n"
 )
-
-
-def log_in(page, live_server, lang, email, password):
-    page.goto(f"{live_server}/{lang}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("#password").press("Enter")
-    page.wait_for_load_state()
-
-
-def log_out(page):
-    page.locator("form[action$='/logout'] button").click()
-
-
-def flash(page) -> str:
-    return page.locator(".flash").first.inner_text()
 
 
 def test_an_ambassador_city_from_candidate_to_attributed_signature(

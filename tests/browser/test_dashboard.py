@@ -14,8 +14,8 @@ from manifesto.extensions import db
 from manifesto.i18n import country_name
 from manifesto.models import Target
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.browser.test_ambassadors import log_in
 from tests.public.test_pages import translated
+from tests.support.browser import log_in
 
 
 def published_targets(app) -> list[tuple[int, int, int]]:

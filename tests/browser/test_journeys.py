@@ -8,7 +8,7 @@ import pytest
 from config import LANGUAGES
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.browser.test_ambassadors import log_in
+from tests.support.browser import log_in
 from tests.public.test_pages import translated
 
 def test_browser_language_picks_the_site_language(browser, live_server):

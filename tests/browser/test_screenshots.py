@@ -8,7 +8,7 @@ import pytest
 
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD, screenshot
-from tests.browser.test_ambassadors import log_in
+from tests.support.browser import log_in
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}

@@ -27,10 +27,9 @@ from manifesto.models import (
     TargetMetric,
     Theme,
 )
-from tests import factories
-from tests.coordinate.test_pipeline_and_practices import login
-from tests.served import first_chunks, served
-from tests.sign.helpers import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign
+from tests.support import factories
+from tests.support.served import first_chunks, served
+from tests.support.signing import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign
 
 
 def text_of(body: str) -> str:
@@ -42,8 +41,8 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def coordinator(client):
-    return login(client, factories.user(role=Role.COORDINATOR, name="Clara Coordinator"))
+def coordinator(client, auth):
+    return auth.login_as(factories.user(role=Role.COORDINATOR, name="Clara Coordinator"))
 
 
 def made(country: str, day: datetime, kind=SignatoryKind.ORGANISATION,

@@ -22,19 +22,12 @@ from manifesto.models import (
     Target,
     TargetScope,
 )
-from tests import factories
-
-
-def login(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return user
+from tests.support import factories
 
 
 @pytest.fixture
-def coordinator(client):
-    return login(client, factories.user(role=Role.COORDINATOR, name="Clara Coordinator"))
+def coordinator(client, auth):
+    return auth.login_as(factories.user(role=Role.COORDINATOR, name="Clara Coordinator"))
 
 
 def city_named(name: str) -> AmbassadorCity:
@@ -225,11 +218,11 @@ def test_coordinator_sets_and_deletes_a_city_target(client, coordinator):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Target)) == 0
 
 
-def test_best_practice_is_public_only_once_published(client):
+def test_best_practice_is_public_only_once_published(client, auth):
     city = factories.ambassador_city(name="Gent", country="BE", stage=PipelineStage.AMBASSADOR)
     other = factories.ambassador_city(name="Turku", country="FI", stage=PipelineStage.AMBASSADOR)
     ambassador = factories.user(role=Role.AMBASSADOR, ambassador_city=city)
-    login(client, ambassador)
+    auth.login_as(ambassador)
     bad = client.post("/en/ambassador/practices", data={
         "title": "", "summary": "x" * 3001, "theme": "nonsense", "language": "en",
         "url": "javascript:alert(1)"})
@@ -252,7 +245,7 @@ def test_best_practice_is_public_only_once_published(client):
     db.session.commit()
     assert client.get(f"/en/ambassador/practices/{foreign.id}/edit").status_code == 404
 
-    login(client, factories.user(role=Role.COORDINATOR))
+    auth.login_as(factories.user(role=Role.COORDINATOR))
     queue = client.get("/en/coordinate/practices").get_data(as_text=True)
     assert "Breakfast with mayors &lt;3" in queue
     assert client.post(f"/en/coordinate/practices/{practice.id}/publish").status_code == 303
@@ -265,7 +258,7 @@ def test_best_practice_is_public_only_once_published(client):
         as_text=True)
     assert client.get("/de/best-practices?city=abc&theme=%3Cx%3E&page=-1").status_code == 200
 
-    login(client, ambassador)
+    auth.login_as(ambassador)
     assert client.post(f"/en/ambassador/practices/{practice.id}/edit", data={
         "title": "Breakfast with mayors", "summary": "Changed.", "theme": "participation",
         "language": "en"}).status_code == 303

@@ -21,8 +21,7 @@ from manifesto.models import (
     TargetMetric,
     TargetScope,
 )
-from tests import factories
-from tests.coordinate.test_pipeline_and_practices import login
+from tests.support import factories
 
 LANGS = ("en", "fr", "de", "it", "pt", "ru", "es")
 TITLES = {
@@ -47,8 +46,8 @@ def form(**changes) -> dict:
 
 
 @pytest.fixture
-def coordinator(client):
-    return login(client, factories.user(role=Role.COORDINATOR))
+def coordinator(client, auth):
+    return auth.login_as(factories.user(role=Role.COORDINATOR))
 
 
 def signed(country: str, day: datetime, n: int = 1) -> None:

@@ -12,7 +12,7 @@ from config import LANGUAGES
 from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, SignatureCount, SignatureStatus
-from tests import factories
+from tests.support import factories
 
 PUBLIC_PAGES = ["/", "/manifesto", "/manifesto/v1", "/about", "/privacy", "/accessibility",
                 "/login"]

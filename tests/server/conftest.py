@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.network import free_port
+
 httpx = pytest.importorskip("httpx", reason="httpx is not installed (./scripts/test installs it)")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,14 +45,6 @@ THREADS = 4
 
 if not GUNICORN.exists():
     pytest.skip(f"no gunicorn at {GUNICORN}", allow_module_level=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -106,7 +100,7 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server_database(tmp_path_factory):
-    from tests.conftest import database_of_its_own
+    from tests.support.database import database_of_its_own
 
     with database_of_its_own(tmp_path_factory.mktemp("server-db"), "server") as url:
         yield url

@@ -11,7 +11,7 @@ from flask_login.utils import encode_cookie
 
 from manifesto import targets
 from manifesto.models import Role
-from tests import factories
+from tests.support import factories
 
 SESSION, REMEMBER = "session", "remember_token"  # plain HTTP: no __Host- prefix
 

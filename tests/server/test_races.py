@@ -24,7 +24,7 @@ from manifesto.models import (
 )
 from manifesto.signing import MAX_SIGNER_EMAILS
 from tests.server.conftest import csrf_token
-from tests.sign.helpers import form_fields
+from tests.support.signing import form_fields
 
 COORDINATOR = "coordinator@manifesto.example"
 COORDINATOR_IP = "10.0.0.1"  # one browser: its tabs share the session and the address

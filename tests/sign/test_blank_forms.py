@@ -9,8 +9,9 @@ from flask import flash, get_flashed_messages
 from flask_login import login_user
 
 from manifesto.sign.blank_forms import BlankPages, sign_form_key
-from tests import factories
-from tests.sign.helpers import form_fields
+from tests.support import factories
+from tests.support.auth import AuthActions
+from tests.support.signing import form_fields
 
 # --- BlankPages, with no app -----------------------------------------------------------------
 
@@ -121,10 +122,7 @@ def client(app):
 
 
 def test_a_logged_in_visitor_sees_their_header_and_the_next_visitor_does_not(client, app):
-    user = factories.user(name="Rita Coordinator")
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+    AuthActions(client).login_as(factories.user(name="Rita Coordinator"))
     assert "Logged in as Rita Coordinator" in client.get("/en/sign").get_data(as_text=True)
     anonymous = app.test_client()
     page = anonymous.get("/en/sign").get_data(as_text=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from manifesto import signing
 from manifesto.extensions import db
 from manifesto.models import SignatureStatus, TokenPurpose
-from tests import factories
+from tests.support import factories
 
 
 def pending_signature_and_link():

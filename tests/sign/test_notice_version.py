@@ -12,8 +12,8 @@ from manifesto import privacy
 from manifesto.abuse import _serializer
 from manifesto.extensions import db
 from manifesto.models import ConsentRecord
-from tests import factories
-from tests.sign.helpers import ORGANISATION, form_fields, signatures
+from tests.support import factories
+from tests.support.signing import ORGANISATION, form_fields, signatures
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from manifesto.counts import counter_drift, history_drift, public_counts
 from manifesto.extensions import db
 from manifesto.models import (
-    Role,
     SignatoryKind,
     SignatureStatus,
     SignatureToken,
     TokenPurpose,
     utcnow,
 )
-from tests import factories
-from tests.sign.helpers import (
+from tests.support import factories
+from tests.support.auth import AuthActions
+from tests.support.signing import (
     DELEGATE,
     MAYOR,
     ORGANISATION,
@@ -28,6 +28,7 @@ from tests.sign.helpers import (
     outbox,
     sign,
     signatures,
+    started_stamp,
 )
 
 
@@ -40,14 +41,6 @@ def site(app):
 @pytest.fixture
 def client(site):
     return site.test_client()
-
-
-def login(client, role=Role.COORDINATOR):
-    user = factories.user(role=role)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return user
 
 
 def confirm(client, message):
@@ -141,13 +134,13 @@ def test_tokens_are_stored_hashed(client):
     assert raw not in stored and all(len(h) == 64 for h in stored)
 
 
-def test_mayor_counts_only_after_a_coordinator_verifies(client):
+def test_mayor_counts_only_after_a_coordinator_verifies(client, auth):
     sign(client, "pt", **MAYOR)
     confirm(client, outbox()[0])
     assert public_counts().mayors == 0
     assert "Lisboa" not in client.get("/en/signatories").get_data(as_text=True)
 
-    login(client)
+    auth.login_as()
     queue = client.get("/pt/coordinate/review").get_data(as_text=True)
     assert "Carlos Moedas" in queue
     signature = signatures()[0]
@@ -173,10 +166,10 @@ def test_delegate_needs_name_role_and_mandate(client):
     assert signatures()[0].signatory.mandate.startswith("Vollmacht")
 
 
-def test_coordinator_rejects_with_a_reason_sent_in_the_signers_language(client):
+def test_coordinator_rejects_with_a_reason_sent_in_the_signers_language(client, auth):
     sign(client, "it", **{**MAYOR, "city": "Torino", "country": "IT"})
     confirm(client, outbox()[0])
-    login(client)
+    auth.login_as()
     signature = signatures()[0]
     empty = client.post(f"/it/coordinate/signatures/{signature.id}/reject",
                         data={f"s{signature.id}-reason": ""})
@@ -215,9 +208,7 @@ def test_duplicate_while_pending_sends_a_new_confirmation_link(client):
 def test_a_retried_post_creates_one_signature(client):
     page = client.get("/en/sign").get_data(as_text=True)
     data = {**form_fields(page), **ORGANISATION}
-    from tests.sign.helpers import _serializer
-    import time
-    data["started"] = _serializer().dumps(int(time.time()) - 60)
+    data["started"] = started_stamp(60)
     assert client.post("/en/sign", data=data).status_code == 303
     assert client.post("/en/sign", data=data).status_code == 303
     assert len(signatures()) == 1
@@ -279,13 +270,13 @@ def test_html_is_stored_as_text_and_shown_escaped(client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Lab" in page
 
 
-def test_honeypot_is_flagged_silently(client):
+def test_honeypot_is_flagged_silently(client, auth):
     response = sign(client, **{**ORGANISATION, "homepage": "http://spam.example"})
     assert response.status_code == 303  # the bot sees the usual page
     [signature] = signatures()
     assert signature.flagged and "honeypot" in signature.flag_reasons
     assert outbox() == []  # nothing sent to an address a bot typed
-    login(client)
+    auth.login_as()
     assert "Filled in the field hidden from people" in client.get(
         "/en/coordinate/review").get_data(as_text=True)
     client.post(f"/en/coordinate/signatures/{signature.id}/clear-flag")
@@ -316,7 +307,7 @@ def test_a_flagged_signature_is_taken_in_and_held_unsent_until_cleared(make_app)
     sign(client, **ORGANISATION)
     assert len(outbox()) == 1
     # The coordinator clears two flags: the e-mail held back goes then, once each.
-    login(client)
+    AuthActions(client).login_as()
     held = [s for s in signatures() if s.flagged]
     for signature in held[:2]:
         client.post(f"/en/coordinate/signatures/{signature.id}/clear-flag")
@@ -382,8 +373,8 @@ def test_withdrawal_removes_from_lists_and_counts_and_erases_personal_data(clien
     assert len(signatures()) == 2
 
 
-def test_publishing_a_new_version_keeps_the_old_one_and_binds_new_signatures(client):
-    login(client)
+def test_publishing_a_new_version_keeps_the_old_one_and_binds_new_signatures(client, auth):
+    auth.login_as()
     page = client.get("/en/coordinate/manifesto").get_data(as_text=True)
     assert "Text in Deutsch" in page or "Deutsch" in page
     from manifesto import texts

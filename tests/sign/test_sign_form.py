@@ -7,8 +7,8 @@ import pytest
 from manifesto import texts
 from manifesto.models import OrganisationType, SignatoryKind
 from manifesto.sign.forms import SignForm
-from tests import factories
-from tests.sign.helpers import MAYOR, ORGANISATION
+from tests.support import factories
+from tests.support.signing import MAYOR, ORGANISATION
 
 
 def posted(app, fields: dict) -> SignForm:

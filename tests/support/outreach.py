@@ -7,7 +7,8 @@ from itertools import count
 
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity, PipelineStage, Role
-from tests import factories
+from tests.support import factories
+from tests.support.auth import AuthActions
 
 _seq = count(1)
 
@@ -17,17 +18,11 @@ def city(**values):
     return factories.ambassador_city(**values)
 
 
-def log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-
-
 def ambassador(client, of=None, **city_values):
     """A city (or ``of``) and its ambassador, logged in on ``client``: (city, user)."""
     own = of or city(**city_values)
     user = factories.user(role=Role.AMBASSADOR, ambassador_city=own)
-    log_in(client, user)
+    AuthActions(client).login_as(user)
     return own, user
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 import time
+from unittest import mock
 
 import sqlalchemy as sa
 
-from manifesto.abuse import _serializer
+from manifesto import abuse
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Signature
 
@@ -57,11 +58,20 @@ DELEGATE = {
 }
 
 
+def started_stamp(seconds_ago: int = 60) -> str:
+    """The sign form's hidden ``started`` field as the app writes it when it shows the form
+    (``abuse.form_started_stamp``), had it shown the form ``seconds_ago`` seconds ago: a
+    person takes that long to fill it in."""
+    shown = time.time() - seconds_ago
+    with mock.patch.object(time, "time", lambda: shown):
+        return abuse.form_started_stamp()
+
+
 def sign(client, lang: str = "en", seconds_ago: int = 60, **fields):
     """GET the form, fill it in like a person (who took ``seconds_ago`` seconds), POST it."""
     page = client.get(f"/{lang}/sign").get_data(as_text=True)
     data = form_fields(page)
-    data["started"] = _serializer().dumps(int(time.time()) - seconds_ago)
+    data["started"] = started_stamp(seconds_ago)
     data.update(fields)
     return client.post(f"/{lang}/sign", data=data)
 
