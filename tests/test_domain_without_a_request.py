@@ -26,7 +26,6 @@ from manifesto.models import (
     SignatureStatus,
 )
 from tests.support import factories
-from tests.coordinate.test_pipeline_and_practices import login
 
 SITE = "https://manifesto.example.eu"
 
@@ -169,9 +168,9 @@ def test_verify_of_a_verified_signature_is_already_done(domain):
     assert verify_entries() == 1 and len(mail("verified")) == 1
 
 
-def test_the_coordinator_is_told_a_refused_verification_cannot_be_done_now(app, client):
+def test_the_coordinator_is_told_a_refused_verification_cannot_be_done_now(app, client, auth):
     factories.manifesto()
-    login(client, factories.user(role=Role.COORDINATOR))
+    auth.login_as(Role.COORDINATOR)
     signature = factories.signature(kind=SignatoryKind.MAYOR, status=SignatureStatus.CONFIRMED)
     signature.flagged = True
     db.session.commit()
@@ -185,9 +184,9 @@ def test_the_coordinator_is_told_a_refused_verification_cannot_be_done_now(app, 
     assert signature.status == SignatureStatus.CONFIRMED and verify_entries() == 0
 
 
-def test_a_rejection_without_a_reason_shows_the_queue_with_the_error(app, client):
+def test_a_rejection_without_a_reason_shows_the_queue_with_the_error(app, client, auth):
     factories.manifesto()
-    login(client, factories.user(role=Role.COORDINATOR))
+    auth.login_as(Role.COORDINATOR)
     signature = factories.signature(kind=SignatoryKind.MAYOR, status=SignatureStatus.CONFIRMED)
 
     response = client.post(f"/en/coordinate/signatures/{signature.id}/reject",
