@@ -12,9 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_class_from_env, site_settings
-
-from . import i18n, ratelimit, urls
-from .extensions import babel, csrf, db, login_manager, migrate
+from manifesto import i18n, ratelimit, urls
+from manifesto.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +90,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.config.update({k: v for k, v in derived.items() if k not in overrides or k == "SITE_URL"})
 
     if app.config.get("RESPONSE_CACHE_SECONDS"):
-        from .response_cache import PublicResponseCache
+        from manifesto.response_cache import PublicResponseCache
 
         app.wsgi_app = PublicResponseCache(app.wsgi_app, seconds=int(app.config["RESPONSE_CACHE_SECONDS"]))
     if app.config.get("PROXY_FIX_HOPS"):
@@ -114,11 +113,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     ratelimit.init_app(app)
     login_manager.init_app(app)
 
-    from . import ambassador, api, auth, coordinate, errors, health, logs, public, sign
-    from .cli import register_commands
-    from .outbox import init_app as init_outbox
-    from .security import init_app as init_security
-    from .sessions import init_app as init_sessions
+    from manifesto import ambassador, api, auth, coordinate, errors, health, logs, public, sign
+    from manifesto.cli import register_commands
+    from manifesto.outbox import init_app as init_outbox
+    from manifesto.security import init_app as init_security
+    from manifesto.sessions import init_app as init_sessions
 
     app.register_blueprint(public.bp, url_prefix="/<lang:lang_code>")
     app.register_blueprint(auth.bp, url_prefix="/<lang:lang_code>")

@@ -26,12 +26,12 @@ from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.matching import RANKED_DICTIONARIES
 
-from . import notify, throttle
-from .extensions import db
-from .keyed import keyed_hash
-from .models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
-from .passwords import hash_password, needs_rehash, verify_password
-from .urls import absolute_url
+from manifesto import notify, throttle
+from manifesto.extensions import db
+from manifesto.keyed import keyed_hash
+from manifesto.models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
+from manifesto.passwords import hash_password, needs_rehash, verify_password
+from manifesto.urls import absolute_url
 
 log = logging.getLogger(__name__)
 

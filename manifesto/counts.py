@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .extensions import db
-from .models import (
+from manifesto.extensions import db
+from manifesto.models import (
     AmbassadorCity,
     DashboardStat,
     PipelineStage,

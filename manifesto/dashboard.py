@@ -19,9 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from .counts import LIVE_STATUSES, STAT_ALL_COUNTRIES, is_counted
-from .extensions import db
-from .models import (
+from manifesto.counts import LIVE_STATUSES, STAT_ALL_COUNTRIES, is_counted
+from manifesto.extensions import db
+from manifesto.models import (
     ActivityType,
     AmbassadorCity,
     DashboardStat,
@@ -33,6 +33,7 @@ from .models import (
     SignatureStatus,
     Theme,
 )
+
 
 @dataclass(frozen=True)
 class Period:

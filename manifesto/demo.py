@@ -15,20 +15,19 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from . import referrals, texts
-from .campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
-from .counts import is_counted, rebuild_signature_counts
-from .signing import duplicate_key, fold
-from .emails import canonical_email
-from .extensions import db
-from .models import (
+from manifesto import referrals, texts
+from manifesto.campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
+from manifesto.counts import is_counted, rebuild_signature_counts
+from manifesto.emails import canonical_email
+from manifesto.extensions import db
+from manifesto.models import (
     ActivityType,
     AmbassadorCity,
+    BestPractice,
+    BestPracticeStatus,
     ConsentAction,
     ConsentMethod,
     ConsentRecord,
-    BestPractice,
-    BestPracticeStatus,
     ManifestoVersion,
     OrganisationType,
     OutreachActivity,
@@ -45,7 +44,8 @@ from .models import (
     Theme,
     User,
 )
-from .passwords import hash_password
+from manifesto.passwords import hash_password
+from manifesto.signing import duplicate_key, fold
 
 COORDINATOR_EMAIL = "coordinator@manifesto.example"
 AMBASSADOR_EMAIL = "ambassador.lisbon@manifesto.example"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
-from .extensions import db
+from manifesto.extensions import db
 
 bp = Blueprint("health", __name__)
 

@@ -14,9 +14,9 @@ from urllib.parse import quote
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-
-from .urls import absolute_url, path_for
 from werkzeug.routing import BaseConverter
+
+from manifesto.urls import absolute_url, path_for
 
 # Each language's own name for itself, shown in the switcher: never translated.
 LANGUAGE_NAMES = {

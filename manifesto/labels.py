@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .models import (
+from manifesto.models import (
     ActivityType,
     BestPracticeStatus,
     OrganisationType,
@@ -15,7 +15,7 @@ from .models import (
     TargetScope,
     Theme,
 )
-from .targets import TargetStatus
+from manifesto.targets import TargetStatus
 
 KIND_LABELS = {
     SignatoryKind.ORGANISATION: _l("An organisation"),

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy import orm as so
 
-from .extensions import db
+from manifesto.extensions import db
 
 
 def utcnow() -> datetime:

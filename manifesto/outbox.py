@@ -26,12 +26,12 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from blinker import Namespace
-from sqlalchemy import orm as so
 from flask import Flask, Response, current_app, g, has_request_context
+from sqlalchemy import orm as so
 
-from .emails import mask_email, recipient_hash
-from .extensions import db
-from .models import OutboxMessage, OutboxStatus, utcnow
+from manifesto.emails import mask_email, recipient_hash
+from manifesto.extensions import db
+from manifesto.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from . import csvsafe, referrals, streaming, transitions
-from .counts import LIVE_STATUSES, is_counted
-from .extensions import db
-from .models import (
+from manifesto import csvsafe, referrals, streaming, transitions
+from manifesto.counts import LIVE_STATUSES, is_counted
+from manifesto.extensions import db
+from manifesto.models import (
     ActivityType,
     AmbassadorCity,
     OutreachActivity,

@@ -11,9 +11,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from . import referrals, transitions
-from .extensions import db
-from .models import (
+from manifesto import referrals, transitions
+from manifesto.extensions import db
+from manifesto.models import (
     AmbassadorCity,
     BestPractice,
     BestPracticeStatus,

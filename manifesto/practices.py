@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import AmbassadorCity, BestPractice, BestPracticeStatus, Theme, User, utcnow
+from manifesto.extensions import db
+from manifesto.models import AmbassadorCity, BestPractice, BestPracticeStatus, Theme, User, utcnow
 
 PER_PAGE = 30
 

@@ -12,17 +12,17 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.orm.attributes import set_committed_value
 
-from . import signing, texts, transitions
-from .accounts import is_invited, normalise_email, use_token
-from .emails import canonical_email
-from .extensions import db
-from .keyed import keyed_hash
-from .models import (
+from manifesto import signing, texts, transitions
+from manifesto.accounts import is_invited, normalise_email, use_token
+from manifesto.emails import canonical_email
+from manifesto.extensions import db
+from manifesto.keyed import keyed_hash
+from manifesto.models import (
     AuditEvent,
     ConsentAction,
     ConsentMethod,

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .counts import kinds_of
-from .extensions import db
-from .models import Signatory, SignatoryTheme, Signature, Theme
-from .signing import fold
+from manifesto.counts import kinds_of
+from manifesto.extensions import db
+from manifesto.models import Signatory, SignatoryTheme, Signature, Theme
+from manifesto.signing import fold
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import secrets
 
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import AmbassadorCity, OutreachActivity, PipelineStage
+from manifesto.extensions import db
+from manifesto.models import AmbassadorCity, OutreachActivity, PipelineStage
 
 
 def _code() -> str:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from . import privacy, throttle
-from .extensions import db
-from .models import (
+from manifesto import privacy, throttle
+from manifesto.extensions import db
+from manifesto.models import (
     AttemptCounter,
     OutboxMessage,
     OutboxStatus,

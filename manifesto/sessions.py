@@ -20,7 +20,7 @@ from __future__ import annotations
 from flask import Flask, Request
 from flask.sessions import SessionInterface, SessionMixin
 
-from .headers import PRIVATE
+from manifesto.headers import PRIVATE
 
 
 def is_api(path: str) -> bool:

@@ -20,12 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, counts, notify, transitions
-from .counts import MAYOR_KINDS
-from .emails import canonical_email
-from .extensions import db
-from .texts import VersionRef
-from .models import (
+from manifesto import audit, counts, notify, transitions
+from manifesto.counts import MAYOR_KINDS
+from manifesto.emails import canonical_email
+from manifesto.extensions import db
+from manifesto.models import (
     ConsentAction,
     ConsentMethod,
     ConsentRecord,
@@ -34,9 +33,9 @@ from .models import (
     OutboxStatus,
     Signatory,
     SignatoryKind,
+    SignatoryTheme,
     Signature,
     SignatureStatus,
-    SignatoryTheme,
     SignatureToken,
     Theme,
     TokenPurpose,
@@ -44,6 +43,7 @@ from .models import (
     public_name,
     utcnow,
 )
+from manifesto.texts import VersionRef
 
 CONFIRM_TOKEN_LIFETIME = timedelta(days=7)
 MAX_SIGNER_EMAILS = 5  # per signature: the first message, new links, "you already signed"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from .extensions import db
+from manifesto.extensions import db
 
 BATCH = 1_000
 

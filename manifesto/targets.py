@@ -35,10 +35,10 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from . import counts, transitions
-from .counts import COUNTED, MAYOR_KINDS, counted_rule
-from .extensions import db
-from .models import (
+from manifesto import counts, transitions
+from manifesto.counts import COUNTED, MAYOR_KINDS, counted_rule
+from manifesto.extensions import db
+from manifesto.models import (
     AmbassadorCity,
     OutreachActivity,
     PipelineEvent,
@@ -51,7 +51,7 @@ from .models import (
     TargetMetric,
     TargetScope,
 )
-from .pipeline import PUBLIC_STAGES
+from manifesto.pipeline import PUBLIC_STAGES
 
 
 class TargetStatus(enum.StrEnum):

@@ -14,8 +14,8 @@ from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .extensions import db
-from .models import ManifestoVersion, User
+from manifesto.extensions import db
+from manifesto.models import ManifestoVersion, User
 
 CONTENT_DIR = Path(__file__).parent / "content" / "manifesto"
 

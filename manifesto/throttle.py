@@ -29,8 +29,8 @@ from flask import current_app
 from limits import RateLimitItem, parse
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .extensions import db
-from .models import AttemptCounter, UTCDateTime, utcnow
+from manifesto.extensions import db
+from manifesto.models import AttemptCounter, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("ambassador", __name__)
 
-from . import practices, routes  # noqa: E402,F401
+from manifesto.ambassador import practices, routes  # noqa: E402,F401

@@ -16,10 +16,11 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from .. import csvsafe
-from ..extensions import db
-from ..models import AmbassadorCity, OutreachActivity
-from ..outreach import (
+from manifesto import csvsafe
+from manifesto.ambassador.forms import ActivityForm
+from manifesto.extensions import db
+from manifesto.models import AmbassadorCity, OutreachActivity
+from manifesto.outreach import (
     FIELDS,
     IGNORED_COLUMNS,
     IMPORT_MAX_BYTES,
@@ -30,7 +31,6 @@ from ..outreach import (
     ImportRow,
     RowProblem,
 )
-from .forms import ActivityForm
 
 
 def _normal_header(cell: str) -> str:

@@ -26,8 +26,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import outreach
-from ..fields import (
+from manifesto import outreach
+from manifesto.fields import (
     LENGTH_MESSAGE,
     CampaignDate,
     CountField,
@@ -37,9 +37,9 @@ from ..fields import (
     text_field,
     web_address,
 )
-from ..forms import Form
-from ..i18n import current_language, language_name
-from ..labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
+from manifesto.forms import Form
+from manifesto.i18n import current_language, language_name
+from manifesto.labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
 
 
 class OneOf:

@@ -6,12 +6,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import practices
-from ..extensions import db
-from ..models import BestPractice, Theme
-from ..security import ambassador_required
-from . import bp
-from .forms import PracticeForm
+from manifesto import practices
+from manifesto.ambassador import bp
+from manifesto.ambassador.forms import PracticeForm
+from manifesto.extensions import db
+from manifesto.models import BestPractice, Theme
+from manifesto.security import ambassador_required
 
 
 def _own_practice(practice_id: int) -> BestPractice:

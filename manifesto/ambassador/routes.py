@@ -7,23 +7,14 @@ activity of another city is a 404, as if it did not exist.
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import outreach, targets
-from ..campaign import LAUNCH_DATE
-from ..extensions import db
-from ..forms import ButtonForm
-from ..headers import PRIVATE
-from ..i18n import current_language
-from ..models import AmbassadorCity, PipelineStage
-from ..pagination import Page, page_arg
-from ..security import ambassador_required
-from ..urls import absolute_url, path_for
-from . import bp, csv_import
-from .forms import (
+from manifesto import outreach, targets
+from manifesto.ambassador import bp, csv_import
+from manifesto.ambassador.forms import (
     ActivityForm,
     FilterForm,
     ImportForm,
@@ -31,6 +22,15 @@ from .forms import (
     language_choices,
     language_label,
 )
+from manifesto.campaign import LAUNCH_DATE
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.headers import PRIVATE
+from manifesto.i18n import current_language
+from manifesto.models import AmbassadorCity, PipelineStage
+from manifesto.pagination import Page, page_arg
+from manifesto.security import ambassador_required
+from manifesto.urls import absolute_url, path_for
 
 # The whole upload (file, checkbox, token) may be a little larger than the file itself.
 IMPORT_MAX_REQUEST_BYTES = outreach.IMPORT_MAX_BYTES + 64 * 1024

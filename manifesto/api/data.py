@@ -11,10 +11,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from .. import counts, pipeline, public_list, targets
-from ..counts import COUNTED, kinds_of
-from ..extensions import db
-from ..models import (
+from manifesto import counts, pipeline, public_list, targets
+from manifesto.counts import COUNTED, kinds_of
+from manifesto.extensions import db
+from manifesto.models import (
     AmbassadorCity,
     SignatoryKind,
     SignatoryTheme,
@@ -25,8 +25,8 @@ from ..models import (
     TargetScope,
     public_name,
 )
-from ..public_list import SignatoryFilters, signatories_query
-from ..streaming import KeysetStream
+from manifesto.public_list import SignatoryFilters, signatories_query
+from manifesto.streaming import KeysetStream
 
 # The HTML list pages no deeper than 2,000 pages of 50; the API as deep, whatever per_page.
 MAX_OFFSET = 100_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from ..models import (
+from manifesto.models import (
     OrganisationType,
     SignatoryKind,
     SignatureStatus,
@@ -17,8 +17,8 @@ from ..models import (
     TargetScope,
     Theme,
 )
-from ..pipeline import PUBLIC_STAGES
-from ..targets import TargetStatus
+from manifesto.pipeline import PUBLIC_STAGES
+from manifesto.targets import TargetStatus
 
 VERSION = "1.0.0"
 REF = "#/components/schemas/"

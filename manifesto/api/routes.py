@@ -14,15 +14,15 @@ from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .. import csvsafe, public_list
-from .. import targets as target_rules
-from ..extensions import db
-from ..models import SignatoryKind, Theme
-from ..sessions import is_api
-from ..urls import absolute_url, site_url
-from . import bp, data, params
-from .openapi import document
-from .params import ApiError
+from manifesto import csvsafe, public_list
+from manifesto import targets as target_rules
+from manifesto.api import bp, data, params
+from manifesto.api.openapi import document
+from manifesto.api.params import ApiError
+from manifesto.extensions import db
+from manifesto.models import SignatoryKind, Theme
+from manifesto.sessions import is_api
+from manifesto.urls import absolute_url, site_url
 
 CACHE_PUBLIC = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
 JSON_TYPE = "application/json; charset=utf-8"

@@ -18,9 +18,9 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from .. import accounts
-from ..fields import LanguageSelect, email_field, own_language_choices, strip
-from ..forms import Form
+from manifesto import accounts
+from manifesto.fields import LanguageSelect, email_field, own_language_choices, strip
+from manifesto.forms import Form
 
 
 class LoginForm(Form):

@@ -6,20 +6,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, privacy
-from ..extensions import db
-from ..forms import ButtonForm
-from ..headers import SECRET_LINK
-from ..i18n import LANGUAGE_NAMES, current_language
-from ..models import User
-from ..security import requesting_client
-from . import bp
-from .forms import (
+from manifesto import accounts, privacy
+from manifesto.auth import bp
+from manifesto.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
     LanguageForm,
@@ -27,6 +20,13 @@ from .forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.headers import SECRET_LINK
+from manifesto.i18n import LANGUAGE_NAMES, current_language
+from manifesto.models import User
+from manifesto.security import requesting_client
+
 
 @bp.after_request
 def private_pages(response: Response) -> Response:

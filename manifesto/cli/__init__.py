@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .backup import backup_command
-from .counts import counts_group
-from .demo import demo_command
-from .errors import friendly_db_errors
-from .outbox import outbox_group
-from .privacy import privacy_group
-from .translate import translate_group
+from manifesto.cli.backup import backup_command
+from manifesto.cli.counts import counts_group
+from manifesto.cli.demo import demo_command
+from manifesto.cli.errors import friendly_db_errors
+from manifesto.cli.outbox import outbox_group
+from manifesto.cli.privacy import privacy_group
+from manifesto.cli.translate import translate_group
 
 
 def _wrap_migrate_commands() -> None:

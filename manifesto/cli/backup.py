@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .errors import friendly_db_errors
+from manifesto.cli.errors import friendly_db_errors
 
 
 @click.command("backup")

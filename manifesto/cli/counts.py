@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from ..counts import (
+from manifesto.cli.errors import friendly_db_errors
+from manifesto.counts import (
     counter_drift,
     history_drift,
     rebuild_signature_counts,
     stats_drift,
     total_history_drift,
 )
-from ..extensions import db
-from .errors import friendly_db_errors
+from manifesto.extensions import db
 
 
 @click.group("counts", help="The public counters kept in signature_count.")

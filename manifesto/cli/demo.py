@@ -7,9 +7,9 @@ import secrets
 import click
 from flask.cli import with_appcontext
 
-from ..accounts import MIN_PASSWORD_LENGTH
-from ..extensions import db
-from .errors import check_schema, friendly_db_errors
+from manifesto.accounts import MIN_PASSWORD_LENGTH
+from manifesto.cli.errors import check_schema, friendly_db_errors
+from manifesto.extensions import db
 
 
 @click.command("demo")
@@ -27,7 +27,7 @@ def demo_command(password: str | None) -> None:
     Safe to run again: what exists is kept and the demo accounts get the given password.
     """
     # Imported here, not at the top: the web app registers this command but never runs it.
-    from .. import demo
+    from manifesto import demo
 
     if password is None:
         password = secrets.token_urlsafe(12)

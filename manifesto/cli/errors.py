@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from ..extensions import db
+from manifesto.extensions import db
 
 
 def database_label() -> str:

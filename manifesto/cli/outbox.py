@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import outbox
-from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus, utcnow
-from .errors import check_schema, friendly_db_errors
+from manifesto import outbox
+from manifesto.cli.errors import check_schema, friendly_db_errors
+from manifesto.extensions import db
+from manifesto.models import OutboxMessage, OutboxStatus, utcnow
 
 
 def _age(delta: timedelta) -> str:

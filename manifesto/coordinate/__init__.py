@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("coordinate", __name__)
 
-from . import cities, dashboard, practices, privacy, routes, targets, users  # noqa: E402,F401
+from manifesto.coordinate import cities, dashboard, practices, privacy, routes, targets, users  # noqa: E402,F401

@@ -7,15 +7,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.validators import InputRequired
 
-from .. import accounts, audit, pipeline, targets
-from ..extensions import db
-from ..forms import ButtonForm
-from ..i18n import country_choices, current_language, language_name
-from ..models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope
-from ..security import coordinator_required
-from ..urls import absolute_url
-from . import bp
-from .forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm
+from manifesto import accounts, audit, pipeline, targets
+from manifesto.coordinate import bp
+from manifesto.coordinate.forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.i18n import country_choices, current_language, language_name
+from manifesto.models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope
+from manifesto.security import coordinator_required
+from manifesto.urls import absolute_url
 
 # The form that moves a city on from each stage (to the stage pipeline.NEXT_STAGE gives).
 MOVE_FORMS = {

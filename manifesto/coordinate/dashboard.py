@@ -13,16 +13,16 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, charts, counts, dashboard, exports
-from .. import targets as progress_of
-from ..extensions import db
-from ..i18n import country_name, language_name
-from ..labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, STATUS_LABELS, THEME_LABELS
-from ..models import SignatureStatus, Target
-from ..pagination import Page, page_arg
-from ..security import coordinator_required
-from . import bp
-from .forms import AuditFilterForm, DashboardFilterForm, ExportForm
+from manifesto import audit, charts, counts, dashboard, exports
+from manifesto import targets as progress_of
+from manifesto.coordinate import bp
+from manifesto.coordinate.forms import AuditFilterForm, DashboardFilterForm, ExportForm
+from manifesto.extensions import db
+from manifesto.i18n import country_name, language_name
+from manifesto.labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, STATUS_LABELS, THEME_LABELS
+from manifesto.models import SignatureStatus, Target
+from manifesto.pagination import Page, page_arg
+from manifesto.security import coordinator_required
 
 MAX_AUDIT_PAGE = 100_000
 

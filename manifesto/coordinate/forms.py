@@ -24,8 +24,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from .. import accounts
-from ..fields import (
+from manifesto import accounts
+from manifesto.fields import (
     CampaignDate,
     IsoDateField,
     LanguageSelect,
@@ -36,10 +36,10 @@ from ..fields import (
     own_language_choices,
     text_field,
 )
-from ..forms import Form
-from ..i18n import country_choices, country_name, current_language, is_iso_country
-from ..labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
-from ..models import Role, TargetMetric, TargetScope
+from manifesto.forms import Form
+from manifesto.i18n import country_choices, country_name, current_language, is_iso_country
+from manifesto.labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
+from manifesto.models import Role, TargetMetric, TargetScope
 
 
 class RejectForm(Form):

@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, practices
-from ..extensions import db
-from ..forms import ButtonForm
-from ..models import BestPractice, BestPracticeStatus
-from ..security import coordinator_required
-from . import bp
+from manifesto import audit, practices
+from manifesto.coordinate import bp
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.models import BestPractice, BestPracticeStatus
+from manifesto.security import coordinator_required
 
 
 @bp.get("/practices")

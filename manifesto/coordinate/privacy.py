@@ -10,12 +10,12 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import accounts, audit, privacy, retention, texts
-from ..extensions import db
-from ..i18n import language_name
-from ..security import coordinator_required
-from . import bp
-from .forms import EraseSubjectForm, NoticeForm, SubjectForm
+from manifesto import accounts, audit, privacy, retention, texts
+from manifesto.coordinate import bp
+from manifesto.coordinate.forms import EraseSubjectForm, NoticeForm, SubjectForm
+from manifesto.extensions import db
+from manifesto.i18n import language_name
+from manifesto.security import coordinator_required
 
 RETENTION_SETTINGS = (
     "IP_HASH_RETENTION_DAYS",

@@ -6,13 +6,13 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, counts, signing, texts
-from ..extensions import db
-from ..forms import ButtonForm
-from ..models import Signature
-from ..security import coordinator_required
-from . import bp
-from .forms import PublishForm, RejectForm
+from manifesto import audit, counts, signing, texts
+from manifesto.coordinate import bp
+from manifesto.coordinate.forms import PublishForm, RejectForm
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.models import Signature
+from manifesto.security import coordinator_required
 
 
 def _flag_label(reason: str) -> str:

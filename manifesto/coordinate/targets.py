@@ -8,15 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from .. import audit
-from .. import targets as target_rules
-from ..extensions import db
-from ..forms import ButtonForm
-from ..i18n import country_name
-from ..models import AmbassadorCity, Target, TargetMetric, TargetScope
-from ..security import coordinator_required
-from . import bp
-from .forms import TargetForm
+from manifesto import audit
+from manifesto import targets as target_rules
+from manifesto.coordinate import bp
+from manifesto.coordinate.forms import TargetForm
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.i18n import country_name
+from manifesto.models import AmbassadorCity, Target, TargetMetric, TargetScope
+from manifesto.security import coordinator_required
 
 
 def _form_class():

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
-from .. import accounts, audit
-from ..extensions import db
-from ..forms import ButtonForm
-from ..i18n import LANGUAGE_NAMES
-from ..models import AmbassadorCity, Role, User, utcnow
-from ..security import coordinator_required
-from . import bp
-from .forms import InviteForm
+from manifesto import accounts, audit
+from manifesto.coordinate import bp
+from manifesto.coordinate.forms import InviteForm
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.i18n import LANGUAGE_NAMES
+from manifesto.models import AmbassadorCity, Role, User, utcnow
+from manifesto.security import coordinator_required
 
 
 def _cities() -> list[AmbassadorCity]:

@@ -7,7 +7,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from ..extensions import db
+from manifesto.extensions import db
 
 
 def _wants_json() -> bool:
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
         URL adapter; the page's links are built on SITE_URL's instead."""
         from flask.globals import request_ctx
 
-        from ..urls import site_adapter
+        from manifesto.urls import site_adapter
 
         if request_ctx.url_adapter is None:
             request_ctx.url_adapter = site_adapter()

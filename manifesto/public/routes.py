@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request
 
-from .. import pipeline, practices, public_list, targets, texts
-from .. import privacy as privacy_notices
-from ..campaign import (
+from manifesto import pipeline, practices, public_list, targets, texts
+from manifesto import privacy as privacy_notices
+from manifesto.campaign import (
     ACCESSIBILITY_CHECK,
     ACCESSIBILITY_STATEMENT_DATE,
     LAUNCH_DATE,
     PRIVACY_NOTICE_DATE,
 )
-from ..counts import counts_by_country, counts_by_kind_and_country, public_counts
-from ..extensions import db
-from ..i18n import country_choices, country_name, current_language, is_iso_country
-from ..models import SignatoryKind, Target, Theme
-from ..pagination import Page, page_arg
-from . import bp
+from manifesto.counts import counts_by_country, counts_by_kind_and_country, public_counts
+from manifesto.extensions import db
+from manifesto.i18n import country_choices, country_name, current_language, is_iso_country
+from manifesto.models import SignatoryKind, Target, Theme
+from manifesto.pagination import Page, page_arg
+from manifesto.public import bp
 
 PER_PAGE = 50
 MAX_PAGE = 2000

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("sign", __name__)
 
-from . import routes  # noqa: E402,F401
+from manifesto.sign import routes  # noqa: E402,F401

@@ -21,7 +21,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from ..fields import (
+from manifesto.fields import (
     MultiCheckboxField,
     country_field,
     email_field,
@@ -30,11 +30,11 @@ from ..fields import (
     text_field,
     web_address,
 )
-from ..forms import Form
-from ..labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
-from ..models import OrganisationType, SignatoryKind
-from ..signing import SignRequest
-from ..texts import VersionRef
+from manifesto.forms import Form
+from manifesto.labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
+from manifesto.models import OrganisationType, SignatoryKind
+from manifesto.signing import SignRequest
+from manifesto.texts import VersionRef
 
 
 class RequiredFor:

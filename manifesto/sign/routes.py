@@ -18,19 +18,16 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import abuse, privacy, referrals, signing, texts
-from ..extensions import db
-from ..forms import ButtonForm
-from ..headers import SECRET_LINK
-from ..i18n import current_language
-from ..security import requesting_client
-from ..models import ConsentMethod
-from . import blank_forms, bp
-from .forms import (
-    ResendForm,
-    SignForm,
-    WithdrawForm,
-)
+from manifesto import abuse, privacy, referrals, signing, texts
+from manifesto.extensions import db
+from manifesto.forms import ButtonForm
+from manifesto.headers import SECRET_LINK
+from manifesto.i18n import current_language
+from manifesto.models import ConsentMethod
+from manifesto.security import requesting_client
+from manifesto.sign import blank_forms, bp
+from manifesto.sign.forms import ResendForm, SignForm, WithdrawForm
+
 
 @bp.after_request
 def private_pages(response: Response) -> Response:
