@@ -13,9 +13,9 @@ from manifesto.models import (
     SignatureStatus,
     TargetMetric,
     TargetScope,
+    TargetStatus,
     Theme,
 )
-from manifesto.targets import TargetStatus
 
 KIND_LABELS = {
     SignatoryKind.ORGANISATION: _l("An organisation"),

@@ -169,6 +169,14 @@ class TargetScope(enum.StrEnum):
     AMBASSADOR_CITY = "ambassador_city"
 
 
+class TargetStatus(enum.StrEnum):
+    """How a target stands today; worked out by ``targets.evaluate``, never stored."""
+
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    BEHIND = "behind"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user"
 

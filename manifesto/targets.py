@@ -50,16 +50,9 @@ from manifesto.models import (
     Target,
     TargetMetric,
     TargetScope,
+    TargetStatus,
 )
 from manifesto.pipeline import PUBLIC_STAGES
-
-
-class TargetStatus(enum.StrEnum):
-    ACHIEVED = "achieved"
-    ON_TRACK = "on_track"
-    BEHIND = "behind"
-
-
 
 SIGNATURE_METRICS = (
     TargetMetric.MAYORS_SIGNED,

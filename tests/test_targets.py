@@ -22,8 +22,9 @@ from manifesto.models import (
     Target,
     TargetMetric,
     TargetScope,
+    TargetStatus,
 )
-from manifesto.targets import TargetStatus, evaluate
+from manifesto.targets import evaluate
 from tests.support import factories
 
 START, DEADLINE = date(2026, 1, 1), date(2026, 12, 31)  # 364 days

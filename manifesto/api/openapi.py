@@ -15,10 +15,10 @@ from manifesto.models import (
     SignatureStatus,
     TargetMetric,
     TargetScope,
+    TargetStatus,
     Theme,
 )
 from manifesto.pipeline import PUBLIC_STAGES
-from manifesto.targets import TargetStatus
 
 VERSION = "1.0.0"
 REF = "#/components/schemas/"
