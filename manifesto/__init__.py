@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_class_from_env, site_settings
-from manifesto import i18n, ratelimit, urls
+from manifesto.core import i18n, ratelimit, urls
 from manifesto.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,8 +113,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     ratelimit.init_app(app)
     login_manager.init_app(app)
 
-    from manifesto import ambassador, api, auth, coordinate, errors, health, logs, public, sign
+    from manifesto import ambassador, api, auth, coordinate, errors, health, public, sign
     from manifesto.cli import register_commands
+    from manifesto.core import logs
     from manifesto.outbox import init_app as init_outbox
     from manifesto.security import init_app as init_security
     from manifesto.sessions import init_app as init_sessions

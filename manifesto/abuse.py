@@ -16,7 +16,7 @@ import time
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from manifesto import ratelimit
+from manifesto.core import ratelimit
 
 
 def _serializer() -> URLSafeSerializer:

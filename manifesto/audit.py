@@ -19,8 +19,8 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from manifesto.core.labels import PIPELINE_STAGE_LABELS
 from manifesto.extensions import db
-from manifesto.labels import PIPELINE_STAGE_LABELS
 from manifesto.models import AuditEvent, PipelineStage, User
 
 EXPORT_SIGNATORIES = "export_signatories"
@@ -187,7 +187,7 @@ def describe(event: AuditEvent) -> list[str]:
     """The event's details in words, in the reader's language (never a third party's data)."""
     from flask_babel import format_date, ngettext
 
-    from manifesto.i18n import country_name
+    from manifesto.core.i18n import country_name
 
     d = event.detail or {}
     words = []
@@ -207,7 +207,7 @@ def describe(event: AuditEvent) -> list[str]:
     if "version" in d:
         words.append(_("version %(number)s", number=d["version"]))
     if "language" in d:
-        from manifesto.i18n import language_name
+        from manifesto.core.i18n import language_name
 
         words.append(language_name(d["language"]))
     if "practice" in d:

@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from manifesto import referrals, texts
-from manifesto.campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
+from manifesto.core.campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
+from manifesto.core.emails import canonical_email
 from manifesto.counts import is_counted, rebuild_signature_counts
-from manifesto.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,

@@ -29,8 +29,8 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
-from manifesto.campaign import LAUNCH_DATE
-from manifesto.i18n import LANGUAGE_NAMES, country_choices, current_language, is_iso_country
+from manifesto.core.campaign import LAUNCH_DATE
+from manifesto.core.i18n import LANGUAGE_NAMES, country_choices, current_language, is_iso_country
 
 # --- text --------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from babel import support
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
-from manifesto.i18n import current_language
+from manifesto.core.i18n import current_language
 
 
 @functools.lru_cache(maxsize=16)

@@ -17,12 +17,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from limits import RateLimitItemPerDay
 
-from manifesto import outbox, throttle
-from manifesto.emails import recipient_hash
+from manifesto import outbox
+from manifesto.core import throttle
+from manifesto.core.emails import recipient_hash
+from manifesto.core.i18n import country_name
+from manifesto.core.urls import absolute_url
 from manifesto.extensions import db
-from manifesto.i18n import country_name
 from manifesto.models import OutboxMessage, Signature, public_name, utcnow
-from manifesto.urls import absolute_url
 
 # E-mails that anyone can cause by typing an address into the sign or "new link" form: the
 # cap on e-mails to one address counts these, whatever signature they are about.

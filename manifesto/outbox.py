@@ -29,7 +29,7 @@ from blinker import Namespace
 from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy import orm as so
 
-from manifesto.emails import mask_email, recipient_hash
+from manifesto.core.emails import mask_email, recipient_hash
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, OutboxStatus, utcnow
 

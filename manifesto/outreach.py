@@ -14,7 +14,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from manifesto import csvsafe, referrals, streaming, transitions
+from manifesto import referrals, transitions
+from manifesto.core import csvsafe, streaming
 from manifesto.counts import LIVE_STATUSES, is_counted
 from manifesto.extensions import db
 from manifesto.models import (

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from manifesto import privacy, throttle
+from manifesto import privacy
+from manifesto.core import throttle
 from manifesto.extensions import db
 from manifesto.models import (
     AttemptCounter,

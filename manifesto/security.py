@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
+from manifesto.core.keyed import client_hash
 from manifesto.extensions import db, login_manager
 from manifesto.headers import PRIVATE
-from manifesto.keyed import client_hash
 from manifesto.models import Role, User
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -100,7 +100,7 @@ def signed_in_user() -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from manifesto.labels import context as label_context
+    from manifesto.core.labels import context as label_context
 
     app.context_processor(lambda: {"signed_in_user": signed_in_user})
     app.context_processor(label_context)

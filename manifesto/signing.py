@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from manifesto import audit, counts, notify, transitions
+from manifesto.core.emails import canonical_email
 from manifesto.counts import MAYOR_KINDS
-from manifesto.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import (
     ConsentAction,

@@ -1,6 +1,6 @@
 """No CSV the app writes yields a formula cell in a spreadsheet app, whichever character that
 app splits on (a comma in English, a semicolon in most other languages, a tab when pasted):
-``manifesto.csvsafe``, used by the API, the coordinators' exports and the ambassador's export.
+``manifesto.core.csvsafe``, used by the API, the coordinators' exports and the ambassador's export.
 
 A cell is a formula when, after spaces and double quotes, it starts with ``=``, ``+``, ``-`` or
 ``@`` (or their full-width forms). The property reads each output as a spreadsheet would, with
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from manifesto import csvsafe
+from manifesto.core import csvsafe
 from manifesto.extensions import db
 from manifesto.models import Role, SignatoryKind, SignatureStatus
 from tests.support import factories

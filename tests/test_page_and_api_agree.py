@@ -18,11 +18,12 @@ import pytest
 from babel.dates import format_date
 from flask_babel import force_locale
 
-from manifesto import csvsafe, signing, targets
+from manifesto import signing, targets
+from manifesto.core import csvsafe
+from manifesto.core.i18n import country_name
+from manifesto.core.labels import KIND_SHORT_LABELS
 from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
-from manifesto.i18n import country_name
-from manifesto.labels import KIND_SHORT_LABELS
 from manifesto.models import PipelineStage, SignatoryKind, SignatureStatus
 from manifesto.public import routes as public_routes
 from tests.support import factories

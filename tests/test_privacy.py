@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import audit, keyed, privacy, ratelimit
+from manifesto import audit, privacy
+from manifesto.core import keyed, ratelimit
+from manifesto.core.logs import scrub
 from manifesto.counts import (
     counter_drift,
     history_drift,
@@ -20,7 +22,6 @@ from manifesto.counts import (
     stats_drift,
 )
 from manifesto.extensions import db
-from manifesto.logs import scrub
 from manifesto.models import (
     AuditEvent,
     ConsentAction,

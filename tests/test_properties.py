@@ -50,7 +50,7 @@ from hypothesis import strategies as st
 
 from config import LANGUAGES
 from manifesto import accounts, signing
-from manifesto.campaign import LAUNCH_DATE
+from manifesto.core.campaign import LAUNCH_DATE
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,

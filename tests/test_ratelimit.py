@@ -1,4 +1,4 @@
-"""The sign flags' counters (``manifesto.ratelimit``): in memory, in Redis, and with the
+"""The sign flags' counters (``manifesto.core.ratelimit``): in memory, in Redis, and with the
 storage away (nothing is flagged, the log says so)."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from manifesto import abuse, ratelimit
+from manifesto import abuse
+from manifesto.core import ratelimit
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
@@ -39,7 +40,7 @@ def test_each_app_has_its_own_counters(make_app):
 def test_with_the_storage_away_nothing_is_flagged_and_the_log_says_so(make_app, caplog):
     app = make_app(tables=False, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
                    SIGN_RATE_LIMIT_PER_IP="1 per hour")
-    with app.app_context(), caplog.at_level(logging.WARNING, "manifesto.ratelimit"):
+    with app.app_context(), caplog.at_level(logging.WARNING, "manifesto.core.ratelimit"):
         assert abuse.resend_allowed("a") and abuse.resend_allowed("a")
         flags = abuse.sign_flags(None, abuse.form_started_stamp(), "x@example.org", "a")
         flags += abuse.sign_flags(None, abuse.form_started_stamp(), "x@example.org", "a")

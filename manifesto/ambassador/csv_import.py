@@ -16,8 +16,8 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from manifesto import csvsafe
 from manifesto.ambassador.forms import ActivityForm
+from manifesto.core import csvsafe
 from manifesto.extensions import db
 from manifesto.models import AmbassadorCity, OutreachActivity
 from manifesto.outreach import (

@@ -27,6 +27,8 @@ from wtforms.validators import (
 )
 
 from manifesto import outreach
+from manifesto.core.i18n import current_language, language_name
+from manifesto.core.labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
 from manifesto.fields import (
     LENGTH_MESSAGE,
     CampaignDate,
@@ -38,8 +40,6 @@ from manifesto.fields import (
     web_address,
 )
 from manifesto.forms import Form
-from manifesto.i18n import current_language, language_name
-from manifesto.labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
 
 
 class OneOf:

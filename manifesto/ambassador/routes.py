@@ -22,15 +22,15 @@ from manifesto.ambassador.forms import (
     language_choices,
     language_label,
 )
-from manifesto.campaign import LAUNCH_DATE
+from manifesto.core.campaign import LAUNCH_DATE
+from manifesto.core.i18n import current_language
+from manifesto.core.urls import absolute_url, path_for
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
 from manifesto.headers import PRIVATE
-from manifesto.i18n import current_language
 from manifesto.models import AmbassadorCity, PipelineStage
 from manifesto.pagination import Page, page_arg
 from manifesto.security import ambassador_required
-from manifesto.urls import absolute_url, path_for
 
 # The whole upload (file, checkbox, token) may be a little larger than the file itself.
 IMPORT_MAX_REQUEST_BYTES = outreach.IMPORT_MAX_BYTES + 64 * 1024

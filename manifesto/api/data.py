@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from manifesto import counts, pipeline, public_list, targets
+from manifesto.core.streaming import KeysetStream
 from manifesto.counts import COUNTED, kinds_of
 from manifesto.extensions import db
 from manifesto.models import (
@@ -26,7 +27,6 @@ from manifesto.models import (
     public_name,
 )
 from manifesto.public_list import SignatoryFilters, signatories_query
-from manifesto.streaming import KeysetStream
 
 # The HTML list pages no deeper than 2,000 pages of 50; the API as deep, whatever per_page.
 MAX_OFFSET = 100_000

@@ -10,7 +10,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from manifesto.i18n import is_iso_country
+from manifesto.core.i18n import is_iso_country
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WHOLE = re.compile(r"[0-9]{1,9}")

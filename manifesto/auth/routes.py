@@ -20,10 +20,10 @@ from manifesto.auth.forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
+from manifesto.core.i18n import LANGUAGE_NAMES, current_language
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
 from manifesto.headers import SECRET_LINK
-from manifesto.i18n import LANGUAGE_NAMES, current_language
 from manifesto.models import User
 from manifesto.security import requesting_client
 

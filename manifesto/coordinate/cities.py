@@ -10,12 +10,12 @@ from wtforms.validators import InputRequired
 from manifesto import accounts, audit, pipeline, targets
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm
+from manifesto.core.i18n import country_choices, current_language, language_name
+from manifesto.core.urls import absolute_url
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
-from manifesto.i18n import country_choices, current_language, language_name
 from manifesto.models import AmbassadorCity, PipelineStage, Target, TargetMetric, TargetScope
 from manifesto.security import coordinator_required
-from manifesto.urls import absolute_url
 
 # The form that moves a city on from each stage (to the stage pipeline.NEXT_STAGE gives).
 MOVE_FORMS = {

@@ -17,9 +17,14 @@ from manifesto import audit, charts, counts, dashboard, exports
 from manifesto import targets as progress_of
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import AuditFilterForm, DashboardFilterForm, ExportForm
+from manifesto.core.i18n import country_name, language_name
+from manifesto.core.labels import (
+    ACTIVITY_TYPE_LABELS,
+    KIND_SHORT_LABELS,
+    STATUS_LABELS,
+    THEME_LABELS,
+)
 from manifesto.extensions import db
-from manifesto.i18n import country_name, language_name
-from manifesto.labels import ACTIVITY_TYPE_LABELS, KIND_SHORT_LABELS, STATUS_LABELS, THEME_LABELS
 from manifesto.models import SignatureStatus, Target
 from manifesto.pagination import Page, page_arg
 from manifesto.security import coordinator_required

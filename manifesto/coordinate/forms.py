@@ -25,6 +25,8 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from manifesto import accounts
+from manifesto.core.i18n import country_choices, country_name, current_language, is_iso_country
+from manifesto.core.labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
 from manifesto.fields import (
     CampaignDate,
     IsoDateField,
@@ -37,8 +39,6 @@ from manifesto.fields import (
     text_field,
 )
 from manifesto.forms import Form
-from manifesto.i18n import country_choices, country_name, current_language, is_iso_country
-from manifesto.labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
 from manifesto.models import Role, TargetMetric, TargetScope
 
 

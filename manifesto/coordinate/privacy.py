@@ -13,8 +13,8 @@ from flask_login import current_user
 from manifesto import accounts, audit, privacy, retention, texts
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import EraseSubjectForm, NoticeForm, SubjectForm
+from manifesto.core.i18n import language_name
 from manifesto.extensions import db
-from manifesto.i18n import language_name
 from manifesto.security import coordinator_required
 
 RETENTION_SETTINGS = (

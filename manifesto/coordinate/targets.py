@@ -12,9 +12,9 @@ from manifesto import audit
 from manifesto import targets as target_rules
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import TargetForm
+from manifesto.core.i18n import country_name
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
-from manifesto.i18n import country_name
 from manifesto.models import AmbassadorCity, Target, TargetMetric, TargetScope
 from manifesto.security import coordinator_required
 

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from manifesto import accounts, audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import InviteForm
+from manifesto.core.i18n import LANGUAGE_NAMES
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
-from manifesto.i18n import LANGUAGE_NAMES
 from manifesto.models import AmbassadorCity, Role, User, utcnow
 from manifesto.security import coordinator_required
 

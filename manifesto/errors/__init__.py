@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
         URL adapter; the page's links are built on SITE_URL's instead."""
         from flask.globals import request_ctx
 
-        from manifesto.urls import site_adapter
+        from manifesto.core.urls import site_adapter
 
         if request_ctx.url_adapter is None:
             request_ctx.url_adapter = site_adapter()

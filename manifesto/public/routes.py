@@ -6,15 +6,15 @@ from flask import abort, current_app, make_response, render_template, request
 
 from manifesto import pipeline, practices, public_list, targets, texts
 from manifesto import privacy as privacy_notices
-from manifesto.campaign import (
+from manifesto.core.campaign import (
     ACCESSIBILITY_CHECK,
     ACCESSIBILITY_STATEMENT_DATE,
     LAUNCH_DATE,
     PRIVACY_NOTICE_DATE,
 )
+from manifesto.core.i18n import country_choices, country_name, current_language, is_iso_country
 from manifesto.counts import counts_by_country, counts_by_kind_and_country, public_counts
 from manifesto.extensions import db
-from manifesto.i18n import country_choices, country_name, current_language, is_iso_country
 from manifesto.models import SignatoryKind, Target, Theme
 from manifesto.pagination import Page, page_arg
 from manifesto.public import bp

@@ -21,6 +21,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from manifesto.core.labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
 from manifesto.fields import (
     MultiCheckboxField,
     country_field,
@@ -31,7 +32,6 @@ from manifesto.fields import (
     web_address,
 )
 from manifesto.forms import Form
-from manifesto.labels import KIND_LABELS, ORGANISATION_TYPE_LABELS, THEME_LABELS
 from manifesto.models import OrganisationType, SignatoryKind
 from manifesto.signing import SignRequest
 from manifesto.texts import VersionRef

@@ -19,10 +19,10 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from manifesto import abuse, privacy, referrals, signing, texts
+from manifesto.core.i18n import current_language
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
 from manifesto.headers import SECRET_LINK
-from manifesto.i18n import current_language
 from manifesto.models import ConsentMethod
 from manifesto.security import requesting_client
 from manifesto.sign import blank_forms, bp

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from manifesto import outreach, streaming
+from manifesto import outreach
 from manifesto.ambassador import csv_import
+from manifesto.core import streaming
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity
 from tests.support import factories

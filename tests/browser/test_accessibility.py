@@ -425,7 +425,7 @@ def test_a_mistake_takes_the_keyboard_to_the_list_of_problems_and_on_to_the_fiel
 
 def test_the_statement_says_what_is_checked(page, live_server):
     """The accessibility statement's figures are those of this file and of the axe it runs."""
-    from manifesto.campaign import ACCESSIBILITY_CHECK
+    from manifesto.core.campaign import ACCESSIBILITY_CHECK
 
     axe_version = re.match(r"/\*! axe v(\d+\.\d+)", AXE.axe_script).group(1)
     assert ACCESSIBILITY_CHECK == {"pages": len(PAGES), "languages": len(LANGUAGES),

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from config import LANGUAGES
 from manifesto import targets
+from manifesto.core.i18n import country_name
 from manifesto.demo import COORDINATOR_EMAIL
 from manifesto.extensions import db
-from manifesto.i18n import country_name
 from manifesto.models import Target
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.public.test_pages import translated

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import charts, counts, dashboard, signing, streaming
+from manifesto import charts, counts, dashboard, signing
+from manifesto.core import streaming
 from manifesto.counts import rebuild_signature_counts, stats_drift
 from manifesto.extensions import db
 from manifesto.models import (

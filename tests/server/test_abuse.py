@@ -12,7 +12,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from manifesto.emails import canonical_email
+from manifesto.core.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Signatory, Signature, User
 from manifesto.passwords import hash_password

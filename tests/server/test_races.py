@@ -11,7 +11,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
-from manifesto.emails import canonical_email
+from manifesto.core.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,

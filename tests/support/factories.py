@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import count
 
 from manifesto import texts
-from manifesto.campaign import PRIVACY_NOTICE_VERSION
-from manifesto.emails import canonical_email
+from manifesto.core.campaign import PRIVACY_NOTICE_VERSION
+from manifesto.core.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
-from manifesto.emails import mask_email
+from manifesto.core.emails import mask_email
 
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.routing import BaseConverter
 
-from manifesto.urls import absolute_url, path_for
+from manifesto.core.urls import absolute_url, path_for
 
 # Each language's own name for itself, shown in the switcher: never translated.
 LANGUAGE_NAMES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from manifesto.keyed import keyed_hash
+from manifesto.core.keyed import keyed_hash
 
 # Providers that ignore dots in the local part, and the domain they are one with.
 DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
