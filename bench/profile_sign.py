@@ -44,7 +44,8 @@ def _instrument() -> _Steps:
     import sqlalchemy.orm
     from flask_wtf import csrf
 
-    from manifesto import abuse, counts, notify, outbox, referrals, signing, texts
+    from manifesto import abuse, counts, referrals, signing, texts
+    from manifesto.mail import notify, outbox
     from manifesto.sign import blank_forms, forms
 
     steps = _Steps()

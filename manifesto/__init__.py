@@ -116,7 +116,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from manifesto import ambassador, api, auth, coordinate, errors, health, public, sign
     from manifesto.cli import register_commands
     from manifesto.core import logs
-    from manifesto.outbox import init_app as init_outbox
+    from manifesto.mail.outbox import init_app as init_outbox
     from manifesto.security import init_app as init_security
     from manifesto.sessions import init_app as init_sessions
 

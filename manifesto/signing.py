@@ -20,10 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import audit, counts, notify, transitions
+from manifesto import audit, counts, transitions
 from manifesto.core.emails import canonical_email
 from manifesto.counts import MAYOR_KINDS
 from manifesto.extensions import db
+from manifesto.mail import notify
 from manifesto.models import (
     ConsentAction,
     ConsentMethod,

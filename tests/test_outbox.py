@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from manifesto import outbox
 from manifesto.extensions import db
+from manifesto.mail import outbox
+from manifesto.mail.outbox import DeliveryReport, deliver_due, enqueue
 from manifesto.models import OutboxMessage, OutboxStatus, utcnow
-from manifesto.outbox import DeliveryReport, deliver_due, enqueue
 from tests.support.network import free_port
 
 BODY_RU = "Здравствуйте!\nПодтвердите подпись: https://example.org/ru/confirm/s3cr3t-t0ken\n"
@@ -192,7 +192,7 @@ def test_login_and_the_password_never_shows(make_app, smtp_server, caplog, passw
 
     mailbox, port = smtp_server(authenticator=authenticator, auth_require_tls=False)
     smtp_app(make_app, port, MAIL_USERNAME="mailer", MAIL_PASSWORD=password)
-    caplog.set_level(logging.INFO, logger="manifesto.outbox")
+    caplog.set_level(logging.INFO, logger="manifesto.mail.outbox")
     [row] = queue()
     assert deliver_due() == outcome
     assert len(mailbox.envelopes) == outcome.sent
@@ -263,7 +263,7 @@ def test_stopping_releases_what_was_claimed(make_app, smtp_server):
 
 def test_without_a_mail_server_mail_is_a_file_and_the_link_is_logged(make_app, caplog):
     app = make_app(MAIL_SERVER=None)
-    caplog.set_level(logging.INFO, logger="manifesto.outbox")
+    caplog.set_level(logging.INFO, logger="manifesto.mail.outbox")
     [row] = queue(to_address="jane.doe@example.org",
                   body_text="Please confirm: https://localhost/en/confirm/tok-123.\n")
 

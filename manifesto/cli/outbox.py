@@ -1,5 +1,5 @@
 """``flask --app wsgi outbox send|worker|status``: send the queued e-mails and look at the
-queue. The sending itself is ``manifesto.outbox``'s."""
+queue. The sending itself is ``manifesto.mail.outbox``'s."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from manifesto import outbox
 from manifesto.cli.errors import check_schema, friendly_db_errors
 from manifesto.extensions import db
+from manifesto.mail import outbox
 from manifesto.models import OutboxMessage, OutboxStatus, utcnow
 
 

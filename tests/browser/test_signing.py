@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from email import message_from_bytes, policy
 
-
 from manifesto.demo import COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD, screenshot
 from tests.public.test_pages import translated
@@ -15,7 +14,7 @@ from tests.public.test_pages import translated
 
 def deliver(live_app, mailbox, to: str) -> str:
     """Run the outbox once (as the worker would) and return the newest mail to ``to``."""
-    from manifesto.outbox import deliver_due
+    from manifesto.mail.outbox import deliver_due
 
     with live_app.app_context():
         deliver_due()

@@ -17,12 +17,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from limits import RateLimitItemPerDay
 
-from manifesto import outbox
 from manifesto.core import throttle
 from manifesto.core.emails import recipient_hash
 from manifesto.core.i18n import country_name
 from manifesto.core.urls import absolute_url
 from manifesto.extensions import db
+from manifesto.mail import outbox
 from manifesto.models import OutboxMessage, Signature, public_name, utcnow
 
 # E-mails that anyone can cause by typing an address into the sign or "new link" form: the
