@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from manifesto import referrals, texts
+from manifesto.access.passwords import hash_password
 from manifesto.core.campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
 from manifesto.core.emails import canonical_email
 from manifesto.counts import is_counted, rebuild_signature_counts
@@ -44,7 +45,6 @@ from manifesto.models import (
     Theme,
     User,
 )
-from manifesto.passwords import hash_password
 from manifesto.signing import duplicate_key, fold
 
 COORDINATOR_EMAIL = "coordinator@manifesto.example"

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy.orm.attributes import set_committed_value
 
 from manifesto import signing, texts, transitions
-from manifesto.accounts import is_invited, normalise_email, use_token
+from manifesto.access.accounts import is_invited, normalise_email, use_token
 from manifesto.core.emails import canonical_email
 from manifesto.core.keyed import keyed_hash
 from manifesto.extensions import db

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import audit, counts, transitions
+from manifesto import counts, transitions
+from manifesto.access import audit
 from manifesto.core.emails import canonical_email
 from manifesto.counts import MAYOR_KINDS
 from manifesto.extensions import db

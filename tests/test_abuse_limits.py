@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from limits import parse
 
-from manifesto import accounts, retention
+from manifesto import retention
+from manifesto.access import accounts
 from manifesto.core import throttle
 from manifesto.extensions import db
 from manifesto.models import AttemptCounter, OutboxMessage, OutboxStatus, utcnow

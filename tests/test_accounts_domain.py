@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from manifesto import accounts, privacy
+from manifesto import privacy
+from manifesto.access import accounts
 from manifesto.extensions import db
 from manifesto.models import (
     ConsentAction,

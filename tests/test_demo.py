@@ -4,6 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from manifesto.access.passwords import verify_password
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from manifesto.extensions import db
 from manifesto.models import (
@@ -21,7 +22,6 @@ from manifesto.models import (
     TargetMetric,
     User,
 )
-from manifesto.passwords import verify_password
 
 PASSWORD = "demo-password-2016"
 

@@ -14,7 +14,8 @@ import pytest
 import sqlalchemy as sa
 from flask import has_app_context, has_request_context
 
-from manifesto import accounts, audit, signing, texts
+from manifesto import signing, texts
+from manifesto.access import accounts, audit
 from manifesto.counts import counter_drift, public_counts
 from manifesto.extensions import db
 from manifesto.models import (

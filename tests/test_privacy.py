@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import audit, privacy
+from manifesto import privacy
+from manifesto.access import audit
 from manifesto.core import keyed, ratelimit
 from manifesto.core.logs import scrub
 from manifesto.counts import (
@@ -312,7 +313,7 @@ def test_subject_search_refuses_a_bad_address(client, auth):
 
 
 def test_an_invitation_asks_for_consent_and_records_it(client):
-    from manifesto import accounts
+    from manifesto.access import accounts
     from manifesto.models import UserTokenPurpose
 
     inviter = factories.user()

@@ -49,7 +49,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from config import LANGUAGES
-from manifesto import accounts, signing
+from manifesto import signing
+from manifesto.access import accounts
 from manifesto.core.campaign import LAUNCH_DATE
 from manifesto.extensions import db
 from manifesto.models import (

@@ -18,7 +18,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from manifesto import accounts
+from manifesto.access import accounts
 from manifesto.fields import LanguageSelect, email_field, own_language_choices, strip
 from manifesto.forms import Form
 

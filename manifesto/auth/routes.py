@@ -1,5 +1,5 @@
 """Log in and out, the user's own account page, and setting a password from a secret link
-(an invitation or a reset). The rules live in ``manifesto.accounts``."""
+(an invitation or a reset). The rules live in ``manifesto.access.accounts``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from manifesto import accounts, privacy
+from manifesto import privacy
+from manifesto.access import accounts
 from manifesto.auth import bp
 from manifesto.auth.forms import (
     AcceptInvitationForm,

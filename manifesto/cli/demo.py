@@ -7,7 +7,7 @@ import secrets
 import click
 from flask.cli import with_appcontext
 
-from manifesto.accounts import MIN_PASSWORD_LENGTH
+from manifesto.access.accounts import MIN_PASSWORD_LENGTH
 from manifesto.cli.errors import check_schema, friendly_db_errors
 from manifesto.extensions import db
 

@@ -24,7 +24,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from manifesto import accounts
+from manifesto.access import accounts
 from manifesto.core.i18n import country_choices, country_name, current_language, is_iso_country
 from manifesto.core.labels import TARGET_METRIC_LABELS, TARGET_SCOPE_LABELS
 from manifesto.fields import (

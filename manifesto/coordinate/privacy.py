@@ -10,7 +10,8 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import accounts, audit, privacy, retention, texts
+from manifesto import privacy, retention, texts
+from manifesto.access import accounts, audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import EraseSubjectForm, NoticeForm, SubjectForm
 from manifesto.core.i18n import language_name

@@ -6,7 +6,8 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import audit, counts, signing, texts
+from manifesto import counts, signing, texts
+from manifesto.access import audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import PublishForm, RejectForm
 from manifesto.extensions import db

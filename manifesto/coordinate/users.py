@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
-from manifesto import accounts, audit
+from manifesto.access import accounts, audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import InviteForm
 from manifesto.core.i18n import LANGUAGE_NAMES

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import accounts
+from manifesto.access import accounts
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Role, User, UserToken, UserTokenPurpose, utcnow
 from tests.support import factories

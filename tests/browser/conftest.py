@@ -104,12 +104,20 @@ def live_server(live_app):
 def demo_ids(live_app, live_server):
     """Ids and secret links on the demo data: the Lisbon ambassador's own records, a pending
     signature's confirmation link, a confirmed one's own page, an invitation and a reset."""
-    from manifesto import accounts, signing
+    from manifesto import signing
+    from manifesto.access import accounts
     from manifesto.demo import AMBASSADOR_EMAIL
     from manifesto.extensions import db
     from manifesto.models import (
-        BestPractice, OutreachActivity, Role, Signature, SignatureStatus, Target, TokenPurpose,
-        User, UserTokenPurpose,
+        BestPractice,
+        OutreachActivity,
+        Role,
+        Signature,
+        SignatureStatus,
+        Target,
+        TokenPurpose,
+        User,
+        UserTokenPurpose,
     )
 
     with live_app.app_context():

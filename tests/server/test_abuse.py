@@ -12,10 +12,10 @@ import secrets
 
 import sqlalchemy as sa
 
+from manifesto.access.passwords import hash_password
 from manifesto.core.emails import canonical_email
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Signatory, Signature, User
-from manifesto.passwords import hash_password
 from tests.server.conftest import DEMO_PASSWORD, csrf_token
 
 HIDDEN = re.compile(r'<input id="(\w+)" name="(\w+)" type="hidden" value="([^"]*)"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import count
 
 from manifesto import texts
+from manifesto.access.passwords import hash_password
 from manifesto.core.campaign import PRIVACY_NOTICE_VERSION
 from manifesto.core.emails import canonical_email
 from manifesto.extensions import db
@@ -18,7 +19,6 @@ from manifesto.models import (
     SignatureStatus,
     User,
 )
-from manifesto.passwords import hash_password
 
 _seq = count(1)
 PASSWORD = "correct horse battery staple"

@@ -26,13 +26,13 @@ from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.matching import RANKED_DICTIONARIES
 
+from manifesto.access.passwords import hash_password, needs_rehash, verify_password
 from manifesto.core import throttle
 from manifesto.core.keyed import keyed_hash
 from manifesto.core.urls import absolute_url
 from manifesto.extensions import db
 from manifesto.mail import notify
 from manifesto.models import AmbassadorCity, Role, User, UserToken, UserTokenPurpose, utcnow
-from manifesto.passwords import hash_password, needs_rehash, verify_password
 
 log = logging.getLogger(__name__)
 
