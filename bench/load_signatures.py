@@ -290,13 +290,14 @@ def main(count: int, batch: int, reset: bool, seed: int | None, upgrade: bool,
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
-    from manifesto import models, texts
+    from manifesto import models
     from manifesto.cli.errors import database_label
     from manifesto.core import campaign
     from manifesto.core.i18n import country_choices
-    from manifesto.counts import rebuild_signature_counts
     from manifesto.extensions import db
-    from manifesto.signing import fold
+    from manifesto.signatures import texts
+    from manifesto.signatures.counts import rebuild_signature_counts
+    from manifesto.signatures.signing import fold
 
     with app.app_context():
         label = database_label()

@@ -44,9 +44,10 @@ def _instrument() -> _Steps:
     import sqlalchemy.orm
     from flask_wtf import csrf
 
-    from manifesto import abuse, counts, referrals, signing, texts
+    from manifesto import referrals
     from manifesto.mail import notify, outbox
     from manifesto.sign import blank_forms, forms
+    from manifesto.signatures import abuse, counts, signing, texts
 
     steps = _Steps()
 

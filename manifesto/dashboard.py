@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from manifesto.counts import LIVE_STATUSES, STAT_ALL_COUNTRIES, is_counted
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,
@@ -33,6 +32,7 @@ from manifesto.models import (
     SignatureStatus,
     Theme,
 )
+from manifesto.signatures.counts import LIVE_STATUSES, STAT_ALL_COUNTRIES, is_counted
 
 
 @dataclass(frozen=True)

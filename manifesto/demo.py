@@ -15,11 +15,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from manifesto import referrals, texts
+from manifesto import referrals
 from manifesto.access.passwords import hash_password
 from manifesto.core.campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
 from manifesto.core.emails import canonical_email
-from manifesto.counts import is_counted, rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,
@@ -45,7 +44,9 @@ from manifesto.models import (
     Theme,
     User,
 )
-from manifesto.signing import duplicate_key, fold
+from manifesto.signatures import texts
+from manifesto.signatures.counts import is_counted, rebuild_signature_counts
+from manifesto.signatures.signing import duplicate_key, fold
 
 COORDINATOR_EMAIL = "coordinator@manifesto.example"
 AMBASSADOR_EMAIL = "ambassador.lisbon@manifesto.example"

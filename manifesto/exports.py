@@ -12,9 +12,9 @@ from sqlalchemy import orm as so
 
 from manifesto.core import csvsafe
 from manifesto.core.streaming import KeysetStream
-from manifesto.counts import LIVE_STATUSES
 from manifesto.dashboard import Period, made_in
 from manifesto.models import AmbassadorCity, OutreachActivity, Signatory, SignatoryTheme, Signature
+from manifesto.signatures.counts import LIVE_STATUSES
 
 SIGNATORY_COLUMNS = (
     "signature_id", "signed_at", "status", "flagged", "kind", "organisation_name",

@@ -14,9 +14,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from manifesto import referrals, transitions
+from manifesto import referrals
 from manifesto.core import csvsafe, streaming
-from manifesto.counts import LIVE_STATUSES, is_counted
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,
@@ -29,6 +28,8 @@ from manifesto.models import (
     User,
     utcnow,
 )
+from manifesto.signatures import transitions
+from manifesto.signatures.counts import LIVE_STATUSES, is_counted
 
 MAX_COUNT = 10_000_000  # people reached, mayors or organisations engaged, in one activity
 TITLE_MAX = 200

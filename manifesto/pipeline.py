@@ -11,7 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from manifesto import referrals, transitions
+from manifesto import referrals
 from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,
@@ -23,6 +23,7 @@ from manifesto.models import (
     User,
     utcnow,
 )
+from manifesto.signatures import transitions
 
 # The one move each stage allows: a city is interviewed, chosen, and later thanked as alumni.
 NEXT_STAGE = {

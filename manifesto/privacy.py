@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import signing, texts, transitions
 from manifesto.access.accounts import is_invited, normalise_email, use_token
 from manifesto.core.emails import canonical_email
 from manifesto.core.keyed import keyed_hash
@@ -37,6 +36,7 @@ from manifesto.models import (
     UserToken,
     utcnow,
 )
+from manifesto.signatures import signing, texts, transitions
 
 BUILTIN_VERSION = 1  # the text shipped with the app; coordinators publish 2, 3, …
 

@@ -35,8 +35,6 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from manifesto import counts, transitions
-from manifesto.counts import COUNTED, MAYOR_KINDS, counted_rule
 from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,
@@ -53,6 +51,8 @@ from manifesto.models import (
     TargetStatus,
 )
 from manifesto.pipeline import PUBLIC_STAGES
+from manifesto.signatures import counts, transitions
+from manifesto.signatures.counts import COUNTED, MAYOR_KINDS, counted_rule
 
 SIGNATURE_METRICS = (
     TargetMetric.MAYORS_SIGNED,

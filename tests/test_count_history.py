@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from manifesto import counts
-from manifesto.counts import (
+from manifesto.extensions import db
+from manifesto.models import SignatoryKind, SignatureCountDay, SignatureStatus
+from manifesto.signatures import counts
+from manifesto.signatures.counts import (
     MAYOR_KINDS,
     counted_history,
     counter_drift,
@@ -16,8 +18,6 @@ from manifesto.counts import (
     history_drift,
     rebuild_signature_counts,
 )
-from manifesto.extensions import db
-from manifesto.models import SignatoryKind, SignatureCountDay, SignatureStatus
 from tests.support import factories
 
 ORG, MAYOR = SignatoryKind.ORGANISATION, SignatoryKind.MAYOR

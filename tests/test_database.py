@@ -92,8 +92,8 @@ def test_the_duplicate_key_migration_keeps_the_earliest_of_existing_duplicates(m
     earliest standing signature keeps the key, the others stay as they were, without one."""
     from datetime import UTC, datetime
 
-    from manifesto import signing
     from manifesto.models import SignatoryKind
+    from manifesto.signatures import signing
 
     app = make_app(tables=False)
     runner = app.test_cli_runner()

@@ -14,9 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import has_app_context, has_request_context
 
-from manifesto import signing, texts
 from manifesto.access import accounts, audit
-from manifesto.counts import counter_drift, public_counts
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,
@@ -26,6 +24,8 @@ from manifesto.models import (
     Signature,
     SignatureStatus,
 )
+from manifesto.signatures import signing, texts
+from manifesto.signatures.counts import counter_drift, public_counts
 from tests.support import factories
 
 SITE = "https://manifesto.example.eu"

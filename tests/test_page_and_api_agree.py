@@ -18,14 +18,15 @@ import pytest
 from babel.dates import format_date
 from flask_babel import force_locale
 
-from manifesto import signing, targets
+from manifesto import targets
 from manifesto.core import csvsafe
 from manifesto.core.i18n import country_name
 from manifesto.core.labels import KIND_SHORT_LABELS
-from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import PipelineStage, SignatoryKind, SignatureStatus
 from manifesto.public import routes as public_routes
+from manifesto.signatures import signing
+from manifesto.signatures.counts import rebuild_signature_counts
 from tests.support import factories
 from tests.support.api import (
     CONFIRMED,

@@ -15,13 +15,6 @@ from manifesto import privacy
 from manifesto.access import audit
 from manifesto.core import keyed, ratelimit
 from manifesto.core.logs import scrub
-from manifesto.counts import (
-    counter_drift,
-    history_drift,
-    public_counts,
-    rebuild_stats,
-    stats_drift,
-)
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,
@@ -35,6 +28,13 @@ from manifesto.models import (
     SignatureStatus,
     User,
     utcnow,
+)
+from manifesto.signatures.counts import (
+    counter_drift,
+    history_drift,
+    public_counts,
+    rebuild_stats,
+    stats_drift,
 )
 from tests.support import factories
 from tests.support.auth import AuthActions

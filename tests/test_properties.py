@@ -49,7 +49,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from config import LANGUAGES
-from manifesto import signing
 from manifesto.access import accounts
 from manifesto.core.campaign import LAUNCH_DATE
 from manifesto.extensions import db
@@ -74,6 +73,7 @@ from manifesto.models import (
     UserTokenPurpose,
     utcnow,
 )
+from manifesto.signatures import signing
 from tests.support import factories
 from tests.support.auth import AuthActions
 from tests.support.signing import started_stamp

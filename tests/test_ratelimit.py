@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from manifesto import abuse
 from manifesto.core import ratelimit
+from manifesto.signatures import abuse
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 

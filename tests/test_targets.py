@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from manifesto import targets
-from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,
@@ -24,6 +23,7 @@ from manifesto.models import (
     TargetScope,
     TargetStatus,
 )
+from manifesto.signatures.counts import rebuild_signature_counts
 from manifesto.targets import evaluate
 from tests.support import factories
 

@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import counts, privacy, signing, texts, transitions
-from manifesto.counts import counter_drift, history_drift, public_counts, stats_drift
+from manifesto import privacy
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,
@@ -23,6 +22,8 @@ from manifesto.models import (
     SignatureStatus,
     TokenPurpose,
 )
+from manifesto.signatures import counts, signing, texts, transitions
+from manifesto.signatures.counts import counter_drift, history_drift, public_counts, stats_drift
 from tests.support import factories
 
 

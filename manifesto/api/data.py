@@ -11,9 +11,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from manifesto import counts, pipeline, public_list, targets
+from manifesto import pipeline, targets
 from manifesto.core.streaming import KeysetStream
-from manifesto.counts import COUNTED, kinds_of
 from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,
@@ -26,7 +25,9 @@ from manifesto.models import (
     TargetScope,
     public_name,
 )
-from manifesto.public_list import SignatoryFilters, signatories_query
+from manifesto.signatures import counts, public_list
+from manifesto.signatures.counts import COUNTED, kinds_of
+from manifesto.signatures.public_list import SignatoryFilters, signatories_query
 
 # The HTML list pages no deeper than 2,000 pages of 50; the API as deep, whatever per_page.
 MAX_OFFSET = 100_000

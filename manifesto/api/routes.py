@@ -14,7 +14,6 @@ from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from manifesto import public_list
 from manifesto import targets as target_rules
 from manifesto.api import bp, data, params
 from manifesto.api.openapi import document
@@ -24,6 +23,7 @@ from manifesto.core.urls import absolute_url, site_url
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, Theme
 from manifesto.sessions import is_api
+from manifesto.signatures import public_list
 
 CACHE_PUBLIC = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
 JSON_TYPE = "application/json; charset=utf-8"

@@ -6,14 +6,14 @@ import click
 from flask.cli import with_appcontext
 
 from manifesto.cli.errors import friendly_db_errors
-from manifesto.counts import (
+from manifesto.extensions import db
+from manifesto.signatures.counts import (
     counter_drift,
     history_drift,
     rebuild_signature_counts,
     stats_drift,
     total_history_drift,
 )
-from manifesto.extensions import db
 
 
 @click.group("counts", help="The public counters kept in signature_count.")

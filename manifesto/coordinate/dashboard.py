@@ -13,7 +13,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import charts, counts, dashboard, exports
+from manifesto import charts, dashboard, exports
 from manifesto import targets as progress_of
 from manifesto.access import audit
 from manifesto.coordinate import bp
@@ -29,6 +29,7 @@ from manifesto.extensions import db
 from manifesto.models import SignatureStatus, Target
 from manifesto.pagination import Page, page_arg
 from manifesto.security import coordinator_required
+from manifesto.signatures import counts
 
 MAX_AUDIT_PAGE = 100_000
 

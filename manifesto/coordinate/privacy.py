@@ -10,13 +10,14 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import privacy, retention, texts
+from manifesto import privacy, retention
 from manifesto.access import accounts, audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import EraseSubjectForm, NoticeForm, SubjectForm
 from manifesto.core.i18n import language_name
 from manifesto.extensions import db
 from manifesto.security import coordinator_required
+from manifesto.signatures import texts
 
 RETENTION_SETTINGS = (
     "IP_HASH_RETENTION_DAYS",

@@ -6,7 +6,6 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import counts, signing, texts
 from manifesto.access import audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import PublishForm, RejectForm
@@ -14,6 +13,7 @@ from manifesto.extensions import db
 from manifesto.forms import ButtonForm
 from manifesto.models import Signature
 from manifesto.security import coordinator_required
+from manifesto.signatures import counts, signing, texts
 
 
 def _flag_label(reason: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request
 
-from manifesto import pipeline, practices, public_list, targets, texts
+from manifesto import pipeline, practices, targets
 from manifesto import privacy as privacy_notices
 from manifesto.core.campaign import (
     ACCESSIBILITY_CHECK,
@@ -13,11 +13,12 @@ from manifesto.core.campaign import (
     PRIVACY_NOTICE_DATE,
 )
 from manifesto.core.i18n import country_choices, country_name, current_language, is_iso_country
-from manifesto.counts import counts_by_country, counts_by_kind_and_country, public_counts
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, Target, Theme
 from manifesto.pagination import Page, page_arg
 from manifesto.public import bp
+from manifesto.signatures import public_list, texts
+from manifesto.signatures.counts import counts_by_country, counts_by_kind_and_country, public_counts
 
 PER_PAGE = 50
 MAX_PAGE = 2000

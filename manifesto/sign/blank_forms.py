@@ -28,9 +28,9 @@ from markupsafe import escape
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
-from manifesto import abuse
 from manifesto.models import SignatoryKind
 from manifesto.sign.forms import SignForm
+from manifesto.signatures import abuse
 
 MAX_PAGES = 256
 # The query string a cached page may come with (anything else is rendered afresh).

@@ -33,8 +33,8 @@ from manifesto.fields import (
 )
 from manifesto.forms import Form
 from manifesto.models import OrganisationType, SignatoryKind
-from manifesto.signing import SignRequest
-from manifesto.texts import VersionRef
+from manifesto.signatures.signing import SignRequest
+from manifesto.signatures.texts import VersionRef
 
 
 class RequiredFor:

@@ -18,7 +18,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from manifesto import abuse, privacy, referrals, signing, texts
+from manifesto import privacy, referrals
 from manifesto.core.i18n import current_language
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
@@ -27,6 +27,7 @@ from manifesto.models import ConsentMethod
 from manifesto.security import requesting_client
 from manifesto.sign import blank_forms, bp
 from manifesto.sign.forms import ResendForm, SignForm, WithdrawForm
+from manifesto.signatures import abuse, signing, texts
 
 
 @bp.after_request

@@ -32,7 +32,7 @@ BATCH = 5_000
 
 
 def _key(kind, country, name_folded, email_canonical):
-    """As ``manifesto.signing.duplicate_key`` computes it (copied: a migration stays as it was
+    """As ``manifesto.signatures.signing.duplicate_key`` computes it (copied: a migration stays as it was
     written whatever the code becomes)."""
     if not email_canonical:
         return None

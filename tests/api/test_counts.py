@@ -9,9 +9,9 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from manifesto.counts import MAYOR_KINDS, counted_history
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, SignatureCount
+from manifesto.signatures.counts import MAYOR_KINDS, counted_history
 from tests.support.api import campaign, stat_values
 
 

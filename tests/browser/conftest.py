@@ -104,7 +104,6 @@ def live_server(live_app):
 def demo_ids(live_app, live_server):
     """Ids and secret links on the demo data: the Lisbon ambassador's own records, a pending
     signature's confirmation link, a confirmed one's own page, an invitation and a reset."""
-    from manifesto import signing
     from manifesto.access import accounts
     from manifesto.demo import AMBASSADOR_EMAIL
     from manifesto.extensions import db
@@ -119,6 +118,7 @@ def demo_ids(live_app, live_server):
         User,
         UserTokenPurpose,
     )
+    from manifesto.signatures import signing
 
     with live_app.app_context():
         lisbon = db.session.scalar(sa.select(User).filter_by(email=AMBASSADOR_EMAIL))

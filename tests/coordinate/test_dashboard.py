@@ -12,9 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import charts, counts, dashboard, signing
+from manifesto import charts, dashboard
 from manifesto.core import streaming
-from manifesto.counts import rebuild_signature_counts, stats_drift
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,
@@ -28,6 +27,8 @@ from manifesto.models import (
     TargetMetric,
     Theme,
 )
+from manifesto.signatures import counts, signing
+from manifesto.signatures.counts import rebuild_signature_counts, stats_drift
 from tests.support import factories
 from tests.support.served import first_chunks, served
 from tests.support.signing import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from manifesto import targets
-from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,
@@ -21,6 +20,7 @@ from manifesto.models import (
     TargetMetric,
     TargetScope,
 )
+from manifesto.signatures.counts import rebuild_signature_counts
 from tests.support import factories
 
 LANGS = ("en", "fr", "de", "it", "pt", "ru", "es")

@@ -9,9 +9,9 @@ import pytest
 from flask_babel import force_locale, gettext
 
 from config import LANGUAGES
-from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, SignatureCount, SignatureStatus
+from manifesto.signatures.counts import rebuild_signature_counts
 from tests.support import factories
 
 PUBLIC_PAGES = ["/", "/manifesto", "/manifesto/v1", "/about", "/privacy", "/accessibility",

@@ -22,7 +22,7 @@ from manifesto.models import (
     Signature,
     SignatureStatus,
 )
-from manifesto.signing import MAX_SIGNER_EMAILS
+from manifesto.signatures.signing import MAX_SIGNER_EMAILS
 from tests.server.conftest import csrf_token
 from tests.support.signing import form_fields
 

@@ -3,9 +3,9 @@ a fresh link to their own page."""
 
 from __future__ import annotations
 
-from manifesto import signing
 from manifesto.extensions import db
 from manifesto.models import SignatureStatus, TokenPurpose
+from manifesto.signatures import signing
 from tests.support import factories
 
 

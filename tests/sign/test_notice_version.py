@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from manifesto import privacy
-from manifesto.abuse import _serializer
 from manifesto.extensions import db
 from manifesto.models import ConsentRecord
+from manifesto.signatures.abuse import _serializer
 from tests.support import factories
 from tests.support.signing import ORGANISATION, form_fields, signatures
 

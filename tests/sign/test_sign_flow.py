@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto.counts import counter_drift, history_drift, public_counts
 from manifesto.extensions import db
 from manifesto.models import (
     SignatoryKind,
@@ -17,6 +16,7 @@ from manifesto.models import (
     TokenPurpose,
     utcnow,
 )
+from manifesto.signatures.counts import counter_drift, history_drift, public_counts
 from tests.support import factories
 from tests.support.auth import AuthActions
 from tests.support.signing import (
@@ -377,7 +377,7 @@ def test_publishing_a_new_version_keeps_the_old_one_and_binds_new_signatures(cli
     auth.login_as()
     page = client.get("/en/coordinate/manifesto").get_data(as_text=True)
     assert "Text in Deutsch" in page or "Deutsch" in page
-    from manifesto import texts
+    from manifesto.signatures import texts
     data = {f"text_{lang}": texts.current_version(lang).body + "\nAddendum.\n"
             for lang in ("en", "fr", "de", "it", "pt", "ru", "es")}
     refused = client.post("/en/coordinate/manifesto", data=data)
@@ -391,7 +391,7 @@ def test_publishing_a_new_version_keeps_the_old_one_and_binds_new_signatures(cli
 
 
 def test_signatories_filters_search_and_pagination(client, site):
-    from manifesto.counts import rebuild_signature_counts
+    from manifesto.signatures.counts import rebuild_signature_counts
     for n in range(3):
         s = factories.signature(country="FR", language="fr")
         s.signatory.listed_publicly = True
@@ -425,7 +425,7 @@ def test_signatories_filters_search_and_pagination(client, site):
 def test_the_blank_form_is_reused_but_every_visitor_gets_fresh_hidden_values(make_app):
     """The form page is rendered once per language and version; the CSRF token, the start
     stamp and the submission key are still each visitor's own, and a new version shows."""
-    from manifesto import texts
+    from manifesto.signatures import texts
 
     app = make_app(WTF_CSRF_ENABLED=True)
     factories.manifesto()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from manifesto import texts
 from manifesto.models import OrganisationType, SignatoryKind
 from manifesto.sign.forms import SignForm
+from manifesto.signatures import texts
 from tests.support import factories
 from tests.support.signing import MAYOR, ORGANISATION
 

@@ -11,8 +11,6 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from manifesto import signing, transitions
-from manifesto.counts import rebuild_signature_counts
 from manifesto.extensions import db
 from manifesto.models import (
     BestPractice,
@@ -29,6 +27,8 @@ from manifesto.models import (
     public_name,
     utcnow,
 )
+from manifesto.signatures import signing, transitions
+from manifesto.signatures.counts import rebuild_signature_counts
 from tests.support import factories
 
 ORG, MAYOR, DELEGATE = SignatoryKind.ORGANISATION, SignatoryKind.MAYOR, SignatoryKind.DELEGATE

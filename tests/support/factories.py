@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from itertools import count
 
-from manifesto import texts
 from manifesto.access.passwords import hash_password
 from manifesto.core.campaign import PRIVACY_NOTICE_VERSION
 from manifesto.core.emails import canonical_email
@@ -19,6 +18,7 @@ from manifesto.models import (
     SignatureStatus,
     User,
 )
+from manifesto.signatures import texts
 
 _seq = count(1)
 PASSWORD = "correct horse battery staple"

@@ -9,9 +9,9 @@ from unittest import mock
 
 import sqlalchemy as sa
 
-from manifesto import abuse
 from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Signature
+from manifesto.signatures import abuse
 
 HIDDEN = re.compile(r'<input id="(\w+)" name="(\w+)" type="hidden" value="([^"]*)"')
 

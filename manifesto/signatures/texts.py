@@ -17,7 +17,7 @@ from markupsafe import Markup
 from manifesto.extensions import db
 from manifesto.models import ManifestoVersion, User
 
-CONTENT_DIR = Path(__file__).parent / "content" / "manifesto"
+CONTENT_DIR = Path(__file__).resolve().parents[1] / "content" / "manifesto"
 
 
 def normalise_text(body: str) -> str:

@@ -20,10 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import counts, transitions
 from manifesto.access import audit
 from manifesto.core.emails import canonical_email
-from manifesto.counts import MAYOR_KINDS
 from manifesto.extensions import db
 from manifesto.mail import notify
 from manifesto.models import (
@@ -45,7 +43,9 @@ from manifesto.models import (
     public_name,
     utcnow,
 )
-from manifesto.texts import VersionRef
+from manifesto.signatures import counts, transitions
+from manifesto.signatures.counts import MAYOR_KINDS
+from manifesto.signatures.texts import VersionRef
 
 CONFIRM_TOKEN_LIFETIME = timedelta(days=7)
 MAX_SIGNER_EMAILS = 5  # per signature: the first message, new links, "you already signed"

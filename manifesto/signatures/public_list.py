@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from manifesto.counts import kinds_of
 from manifesto.extensions import db
 from manifesto.models import Signatory, SignatoryTheme, Signature, Theme
-from manifesto.signing import fold
+from manifesto.signatures.counts import kinds_of
+from manifesto.signatures.signing import fold
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import counts
 from manifesto.extensions import db
 from manifesto.models import Signature, SignatureStatus, utcnow
+from manifesto.signatures import counts
 
 ATTEMPTS = 5  # the row moved on but still allows the change: read and try again
 
