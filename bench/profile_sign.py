@@ -44,7 +44,7 @@ def _instrument() -> _Steps:
     import sqlalchemy.orm
     from flask_wtf import csrf
 
-    from manifesto import referrals
+    from manifesto.cities import referrals
     from manifesto.mail import notify, outbox
     from manifesto.sign import blank_forms, forms
     from manifesto.signatures import abuse, counts, signing, texts

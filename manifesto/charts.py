@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.core import get_global
 
-from manifesto.targets import value_on
+from manifesto.cities.targets import value_on
 
 MAP_FILE = Path(__file__).parent / "data" / "europe_map.json"
 # A light-to-dark blue scale with enough contrast against white at its darker end; the

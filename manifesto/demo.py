@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from manifesto import referrals
 from manifesto.access.passwords import hash_password
+from manifesto.cities import referrals
 from manifesto.core.campaign import LAUNCH_DATE, PRIVACY_NOTICE_VERSION
 from manifesto.core.emails import canonical_email
 from manifesto.extensions import db

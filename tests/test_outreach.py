@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from manifesto import outreach
+from manifesto.cities import outreach
 from manifesto.extensions import db
 from manifesto.models import OutreachActivity, Role, Signature
 from tests.support import factories

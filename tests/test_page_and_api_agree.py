@@ -18,7 +18,7 @@ import pytest
 from babel.dates import format_date
 from flask_babel import force_locale
 
-from manifesto import targets
+from manifesto.cities import targets
 from manifesto.core import csvsafe
 from manifesto.core.i18n import country_name
 from manifesto.core.labels import KIND_SHORT_LABELS

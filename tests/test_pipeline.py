@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import pipeline
+from manifesto.cities import pipeline
 from manifesto.extensions import db
 from manifesto.models import AmbassadorCity, PipelineEvent, PipelineStage, Role
 from tests.support import factories

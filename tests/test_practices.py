@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from manifesto import practices
+from manifesto.cities import practices
 from manifesto.extensions import db
 from manifesto.models import BestPracticeStatus, PipelineStage, Role, Theme
 from tests.support import factories

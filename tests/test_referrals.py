@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from manifesto import outreach, pipeline, referrals
+from manifesto.cities import outreach, pipeline, referrals
 from tests.support.outreach import activity, city
 
 

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import targets
+from manifesto.cities import targets
+from manifesto.cities.targets import evaluate
 from manifesto.extensions import db
 from manifesto.models import (
     ActivityType,
@@ -24,7 +25,6 @@ from manifesto.models import (
     TargetStatus,
 )
 from manifesto.signatures.counts import rebuild_signature_counts
-from manifesto.targets import evaluate
 from tests.support import factories
 
 START, DEADLINE = date(2026, 1, 1), date(2026, 12, 31)  # 364 days

@@ -17,10 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from manifesto.ambassador.forms import ActivityForm
-from manifesto.core import csvsafe
-from manifesto.extensions import db
-from manifesto.models import AmbassadorCity, OutreachActivity
-from manifesto.outreach import (
+from manifesto.cities.outreach import (
     FIELDS,
     IGNORED_COLUMNS,
     IMPORT_MAX_BYTES,
@@ -31,6 +28,9 @@ from manifesto.outreach import (
     ImportRow,
     RowProblem,
 )
+from manifesto.core import csvsafe
+from manifesto.extensions import db
+from manifesto.models import AmbassadorCity, OutreachActivity
 
 
 def _normal_header(cell: str) -> str:

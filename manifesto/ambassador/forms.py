@@ -26,7 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from manifesto import outreach
+from manifesto.cities import outreach
 from manifesto.core.i18n import current_language, language_name
 from manifesto.core.labels import ACTIVITY_TYPE_LABELS, THEME_LABELS
 from manifesto.fields import (

@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import practices
 from manifesto.ambassador import bp
 from manifesto.ambassador.forms import PracticeForm
+from manifesto.cities import practices
 from manifesto.extensions import db
 from manifesto.models import BestPractice, Theme
 from manifesto.security import ambassador_required

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from manifesto import outreach, targets
 from manifesto.ambassador import bp, csv_import
 from manifesto.ambassador.forms import (
     ActivityForm,
@@ -22,6 +21,7 @@ from manifesto.ambassador.forms import (
     language_choices,
     language_label,
 )
+from manifesto.cities import outreach, targets
 from manifesto.core.campaign import LAUNCH_DATE
 from manifesto.core.i18n import current_language
 from manifesto.core.urls import absolute_url, path_for

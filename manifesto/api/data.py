@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from manifesto import pipeline, targets
+from manifesto.cities import pipeline, targets
 from manifesto.core.streaming import KeysetStream
 from manifesto.extensions import db
 from manifesto.models import (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+from manifesto.cities.pipeline import PUBLIC_STAGES
 from manifesto.models import (
     OrganisationType,
     SignatoryKind,
@@ -18,7 +19,6 @@ from manifesto.models import (
     TargetStatus,
     Theme,
 )
-from manifesto.pipeline import PUBLIC_STAGES
 
 VERSION = "1.0.0"
 REF = "#/components/schemas/"

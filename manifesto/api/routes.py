@@ -14,10 +14,10 @@ from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from manifesto import targets as target_rules
 from manifesto.api import bp, data, params
 from manifesto.api.openapi import document
 from manifesto.api.params import ApiError
+from manifesto.cities import targets as target_rules
 from manifesto.core import csvsafe
 from manifesto.core.urls import absolute_url, site_url
 from manifesto.extensions import db

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.validators import InputRequired
 
-from manifesto import pipeline, targets
 from manifesto.access import accounts, audit
+from manifesto.cities import pipeline, targets
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import CityForm, CityTargetForm, CommitmentForm, InterviewForm
 from manifesto.core.i18n import country_choices, current_language, language_name

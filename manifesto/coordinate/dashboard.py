@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from manifesto import charts, dashboard, exports
-from manifesto import targets as progress_of
 from manifesto.access import audit
+from manifesto.cities import targets as progress_of
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import AuditFilterForm, DashboardFilterForm, ExportForm
 from manifesto.core.i18n import country_name, language_name

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import practices
 from manifesto.access import audit
+from manifesto.cities import practices
 from manifesto.coordinate import bp
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from manifesto import targets as target_rules
 from manifesto.access import audit
+from manifesto.cities import targets as target_rules
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import TargetForm
 from manifesto.core.i18n import country_name

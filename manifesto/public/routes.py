@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request
 
-from manifesto import pipeline, practices, targets
 from manifesto import privacy as privacy_notices
+from manifesto.cities import pipeline, practices, targets
 from manifesto.core.campaign import (
     ACCESSIBILITY_CHECK,
     ACCESSIBILITY_STATEMENT_DATE,

@@ -18,7 +18,8 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from manifesto import privacy, referrals
+from manifesto import privacy
+from manifesto.cities import referrals
 from manifesto.core.i18n import current_language
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm

@@ -3,7 +3,7 @@
 0003 added ``outreach_activity.referral_code`` as nullable, and the ambassador's pages gave a
 code to activities logged before then when they were read (a write on every GET). Here every
 activity still without a code gets one (16 URL-safe characters, unused by any activity or
-city, as ``manifesto.referrals`` makes them), and the column becomes NOT NULL.
+city, as ``manifesto.cities.referrals`` makes them), and the column becomes NOT NULL.
 
 On SQLite the column changes by copying the table. With foreign keys on (the app's
 connections), dropping the old copy sets ``signature.outreach_activity_id`` to NULL (its
@@ -29,7 +29,7 @@ BATCH = 5_000
 
 
 def _code():
-    """As ``manifesto.referrals`` makes them (copied: a migration stays as it was written)."""
+    """As ``manifesto.cities.referrals`` makes them (copied: a migration stays as it was written)."""
     return secrets.token_urlsafe(12)[:16]
 
 

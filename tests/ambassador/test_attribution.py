@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from manifesto.cities.referrals import attribute
 from manifesto.models import PipelineStage
-from manifesto.referrals import attribute
 from tests.support import factories
 from tests.support.outreach import activity, ambassador, city
 from tests.support.signing import MAYOR, ORGANISATION, form_fields, sign, signatures

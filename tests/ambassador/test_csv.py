@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from manifesto import outreach
 from manifesto.ambassador import csv_import
+from manifesto.cities import outreach
 from manifesto.core import streaming
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity

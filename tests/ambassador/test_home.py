@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from manifesto import targets
+from manifesto.cities import targets
 from manifesto.extensions import db
 from manifesto.models import (
     PipelineStage,

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from config import LANGUAGES
-from manifesto import targets
+from manifesto.cities import targets
 from manifesto.extensions import db
 from tests.support.api import campaign
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from config import LANGUAGES
-from manifesto import targets
+from manifesto.cities import targets
 from manifesto.core.i18n import country_name
 from manifesto.demo import COORDINATOR_EMAIL
 from manifesto.extensions import db

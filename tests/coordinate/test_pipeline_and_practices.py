@@ -139,7 +139,7 @@ def test_a_detail_of_spaces_only_is_asked_for_again_not_a_server_error(
 def test_a_city_moved_by_someone_else_while_the_request_runs_is_not_moved_twice(
     client, coordinator, monkeypatch
 ):
-    from manifesto import pipeline
+    from manifesto.cities import pipeline
 
     city = factories.ambassador_city(name="Porto", country="PT", stage=PipelineStage.CANDIDATE)
     real_move = pipeline.move

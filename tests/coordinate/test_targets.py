@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from manifesto import targets
+from manifesto.cities import targets
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,

@@ -9,7 +9,7 @@ import secrets
 import pytest
 from flask_login.utils import encode_cookie
 
-from manifesto import targets
+from manifesto.cities import targets
 from manifesto.models import Role
 from tests.support import factories
 

@@ -11,7 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from manifesto import referrals
+from manifesto.cities import referrals
 from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,

@@ -14,7 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from manifesto import referrals
+from manifesto.cities import referrals
 from manifesto.core import csvsafe, streaming
 from manifesto.extensions import db
 from manifesto.models import (

@@ -35,6 +35,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from manifesto.cities.pipeline import PUBLIC_STAGES
 from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,
@@ -50,7 +51,6 @@ from manifesto.models import (
     TargetScope,
     TargetStatus,
 )
-from manifesto.pipeline import PUBLIC_STAGES
 from manifesto.signatures import counts, transitions
 from manifesto.signatures.counts import COUNTED, MAYOR_KINDS, counted_rule
 
