@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from limits import parse
 
-from manifesto import retention
 from manifesto.access import accounts
 from manifesto.core import throttle
 from manifesto.extensions import db
 from manifesto.models import AttemptCounter, OutboxMessage, OutboxStatus, utcnow
+from manifesto.personal_data import retention
 from tests.support import factories
 from tests.support.auth import AuthActions
 from tests.support.signing import ORGANISATION, outbox, sign, signatures

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from manifesto import privacy
 from manifesto.access import accounts
 from manifesto.extensions import db
 from manifesto.models import (
@@ -19,6 +18,7 @@ from manifesto.models import (
     User,
     UserTokenPurpose,
 )
+from manifesto.personal_data import privacy
 from tests.support import factories
 
 HERE, THERE = "client-hash-here", "client-hash-there"

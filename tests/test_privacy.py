@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import privacy
 from manifesto.access import audit
 from manifesto.core import keyed, ratelimit
 from manifesto.core.logs import scrub
@@ -29,6 +28,7 @@ from manifesto.models import (
     User,
     utcnow,
 )
+from manifesto.personal_data import privacy
 from manifesto.signatures.counts import (
     counter_drift,
     history_drift,

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from manifesto import privacy
 from manifesto.extensions import db
 from manifesto.models import (
     AuditEvent,
@@ -22,6 +21,7 @@ from manifesto.models import (
     SignatureStatus,
     TokenPurpose,
 )
+from manifesto.personal_data import privacy
 from manifesto.signatures import counts, signing, texts, transitions
 from manifesto.signatures.counts import counter_drift, history_drift, public_counts, stats_drift
 from tests.support import factories

@@ -10,7 +10,6 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from manifesto import privacy
 from manifesto.access import accounts
 from manifesto.auth import bp
 from manifesto.auth.forms import (
@@ -26,6 +25,7 @@ from manifesto.extensions import db
 from manifesto.forms import ButtonForm
 from manifesto.headers import SECRET_LINK
 from manifesto.models import User
+from manifesto.personal_data import privacy
 from manifesto.security import requesting_client
 
 

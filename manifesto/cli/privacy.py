@@ -7,8 +7,8 @@ import os
 import click
 from flask.cli import with_appcontext
 
-from manifesto import retention
 from manifesto.cli.errors import check_schema, friendly_db_errors
+from manifesto.personal_data import retention
 
 
 @click.group("privacy", help="Retention of personal data (see the privacy notice).")

@@ -10,12 +10,12 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import privacy, retention
 from manifesto.access import accounts, audit
 from manifesto.coordinate import bp
 from manifesto.coordinate.forms import EraseSubjectForm, NoticeForm, SubjectForm
 from manifesto.core.i18n import language_name
 from manifesto.extensions import db
+from manifesto.personal_data import privacy, retention
 from manifesto.security import coordinator_required
 from manifesto.signatures import texts
 

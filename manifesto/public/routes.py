@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request
 
-from manifesto import privacy as privacy_notices
 from manifesto.cities import pipeline, practices, targets
 from manifesto.core.campaign import (
     ACCESSIBILITY_CHECK,
@@ -16,6 +15,7 @@ from manifesto.core.i18n import country_choices, country_name, current_language,
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, Target, Theme
 from manifesto.pagination import Page, page_arg
+from manifesto.personal_data import privacy as privacy_notices
 from manifesto.public import bp
 from manifesto.signatures import public_list, texts
 from manifesto.signatures.counts import counts_by_country, counts_by_kind_and_country, public_counts

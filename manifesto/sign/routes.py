@@ -18,13 +18,13 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from manifesto import privacy
 from manifesto.cities import referrals
 from manifesto.core.i18n import current_language
 from manifesto.extensions import db
 from manifesto.forms import ButtonForm
 from manifesto.headers import SECRET_LINK
 from manifesto.models import ConsentMethod
+from manifesto.personal_data import privacy
 from manifesto.security import requesting_client
 from manifesto.sign import blank_forms, bp
 from manifesto.sign.forms import ResendForm, SignForm, WithdrawForm

@@ -8,9 +8,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from manifesto import privacy
 from manifesto.extensions import db
 from manifesto.models import ConsentRecord
+from manifesto.personal_data import privacy
 from manifesto.signatures.abuse import _serializer
 from tests.support import factories
 from tests.support.signing import ORGANISATION, form_fields, signatures

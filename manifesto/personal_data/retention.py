@@ -15,7 +15,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from manifesto import privacy
 from manifesto.core import throttle
 from manifesto.extensions import db
 from manifesto.models import (
@@ -30,6 +29,7 @@ from manifesto.models import (
     UserToken,
     utcnow,
 )
+from manifesto.personal_data import privacy
 
 BATCH = 500
 
