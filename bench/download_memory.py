@@ -29,10 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 @click.option("--database", default="", help="a PostgreSQL URL (emptied); SQLite if not given")
 def main(counts: tuple[int, ...], database: str) -> None:
     from config import TestingConfig
-    from manifesto import create_app, exports
-    from manifesto.dashboard import Period
+    from manifesto import create_app
     from manifesto.extensions import db
     from manifesto.models import AmbassadorCity, OutreachActivity, PipelineStage
+    from manifesto.reporting import exports
+    from manifesto.reporting.dashboard import Period
 
     tmp = tempfile.mkdtemp()
     os.environ["MANIFESTO_INSTANCE_PATH"] = tmp

@@ -13,7 +13,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from manifesto import charts, dashboard, exports
+from manifesto import charts
 from manifesto.access import audit
 from manifesto.cities import targets as progress_of
 from manifesto.coordinate import bp
@@ -28,6 +28,7 @@ from manifesto.core.labels import (
 from manifesto.extensions import db
 from manifesto.models import SignatureStatus, Target
 from manifesto.pagination import Page, page_arg
+from manifesto.reporting import dashboard, exports
 from manifesto.security import coordinator_required
 from manifesto.signatures import counts
 

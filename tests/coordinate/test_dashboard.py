@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import charts, dashboard
+from manifesto import charts
 from manifesto.core import streaming
 from manifesto.extensions import db
 from manifesto.models import (
@@ -27,6 +27,7 @@ from manifesto.models import (
     TargetMetric,
     Theme,
 )
+from manifesto.reporting import dashboard
 from manifesto.signatures import counts, signing
 from manifesto.signatures.counts import rebuild_signature_counts, stats_drift
 from tests.support import factories

@@ -19,9 +19,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from manifesto.dashboard import Period, made_in
 from manifesto.extensions import db
-from manifesto.models import AmbassadorCity, AuditEvent, OutreachActivity, Signature, Signatory
+from manifesto.models import AmbassadorCity, AuditEvent, OutreachActivity, Signatory, Signature
+from manifesto.reporting.dashboard import Period, made_in
 
 httpx = pytest.importorskip("httpx")
 

@@ -12,8 +12,8 @@ from sqlalchemy import orm as so
 
 from manifesto.core import csvsafe
 from manifesto.core.streaming import KeysetStream
-from manifesto.dashboard import Period, made_in
 from manifesto.models import AmbassadorCity, OutreachActivity, Signatory, SignatoryTheme, Signature
+from manifesto.reporting.dashboard import Period, made_in
 from manifesto.signatures.counts import LIVE_STATUSES
 
 SIGNATORY_COLUMNS = (
