@@ -46,8 +46,8 @@ def _instrument() -> _Steps:
 
     from manifesto.cities import referrals
     from manifesto.mail import notify, outbox
-    from manifesto.sign import blank_forms, forms
     from manifesto.signatures import abuse, counts, signing, texts
+    from manifesto.web.sign import blank_forms, forms
 
     steps = _Steps()
 

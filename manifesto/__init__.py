@@ -90,7 +90,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.config.update({k: v for k, v in derived.items() if k not in overrides or k == "SITE_URL"})
 
     if app.config.get("RESPONSE_CACHE_SECONDS"):
-        from manifesto.response_cache import PublicResponseCache
+        from manifesto.web.response_cache import PublicResponseCache
 
         app.wsgi_app = PublicResponseCache(app.wsgi_app, seconds=int(app.config["RESPONSE_CACHE_SECONDS"]))
     if app.config.get("PROXY_FIX_HOPS"):
@@ -113,12 +113,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     ratelimit.init_app(app)
     login_manager.init_app(app)
 
-    from manifesto import ambassador, api, auth, coordinate, errors, health, public, sign
     from manifesto.cli import register_commands
     from manifesto.core import logs
     from manifesto.mail.outbox import init_app as init_outbox
-    from manifesto.security import init_app as init_security
-    from manifesto.sessions import init_app as init_sessions
+    from manifesto.web import ambassador, api, auth, coordinate, errors, health, public, sign
+    from manifesto.web.security import init_app as init_security
+    from manifesto.web.sessions import init_app as init_sessions
 
     app.register_blueprint(public.bp, url_prefix="/<lang:lang_code>")
     app.register_blueprint(auth.bp, url_prefix="/<lang:lang_code>")

@@ -144,7 +144,7 @@ def test_every_csv_the_app_writes_is_safe(app):
 
 @pytest.mark.parametrize("danger", DANGEROUS)
 def test_an_exported_activity_imports_back_unchanged(app, danger):
-    from manifesto.ambassador import csv_import
+    from manifesto.web.ambassador import csv_import
 
     client = app.test_client()
     own, _user = ambassador(client)

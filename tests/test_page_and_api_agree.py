@@ -24,9 +24,9 @@ from manifesto.core.i18n import country_name
 from manifesto.core.labels import KIND_SHORT_LABELS
 from manifesto.extensions import db
 from manifesto.models import PipelineStage, SignatoryKind, SignatureStatus
-from manifesto.public import routes as public_routes
 from manifesto.signatures import signing
 from manifesto.signatures.counts import rebuild_signature_counts
+from manifesto.web.public import routes as public_routes
 from tests.support import factories
 from tests.support.api import (
     CONFIRMED,

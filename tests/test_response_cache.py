@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask, Response
 
-from manifesto.response_cache import PublicResponseCache, freshness
+from manifesto.web.response_cache import PublicResponseCache, freshness
 from tests.support import factories
 from tests.support.auth import AuthActions
 
@@ -20,7 +20,7 @@ def cached_app(make_app):
 @pytest.fixture
 def home_renders(monkeypatch):
     """How many times the home page was really rendered."""
-    from manifesto.public import routes
+    from manifesto.web.public import routes
 
     calls = []
     real = routes.public_counts

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from manifesto.response_cache import freshness
+from manifesto.web.response_cache import freshness
 from tests.support import factories
 from tests.support.auth import AuthActions
 

@@ -124,7 +124,7 @@ def test_every_one_button_form_works_with_the_token_its_page_gives(make_app):
 
 
 def test_a_page_number_that_is_not_on_offer_shows_the_first_page(app):
-    from manifesto.pagination import page_arg
+    from manifesto.web.pagination import page_arg
 
     for asked, page in [("2", 2), ("002", 2), ("2000", 2000), ("", 1), ("abc", 1), ("0", 1),
                         ("-3", 1), ("2001", 1), ("²", 1), ("٣", 1), ("9" * 5000, 1)]:
@@ -135,7 +135,7 @@ def test_a_page_number_that_is_not_on_offer_shows_the_first_page(app):
 
 
 def test_one_row_more_than_a_page_holds_says_another_page_follows():
-    from manifesto.pagination import Page
+    from manifesto.web.pagination import Page
 
     page = Page.of_rows(["a", "b", "c"], 4, per_page=2)
     assert (list(page.items), page.page, page.has_next, page.has_prev) == (["a", "b"], 4, True, True)
@@ -238,8 +238,8 @@ def test_a_required_text_of_spaces_alone_is_asked_for_again(app):
     signatory an empty "The reason:", a practice could be saved with no title."""
     from werkzeug.datastructures import MultiDict
 
-    from manifesto.ambassador.forms import PracticeForm
-    from manifesto.coordinate.forms import RejectForm
+    from manifesto.web.ambassador.forms import PracticeForm
+    from manifesto.web.coordinate.forms import RejectForm
 
     with app.test_request_context(method="POST"):
         reject = RejectForm(formdata=MultiDict({"reason": "  \n\t "}), meta={"csrf": False})

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from manifesto.ambassador import csv_import
 from manifesto.cities import outreach
 from manifesto.core import streaming
 from manifesto.extensions import db
 from manifesto.models import ActivityType, OutreachActivity
+from manifesto.web.ambassador import csv_import
 from tests.support import factories
 from tests.support.outreach import activity, ambassador, attribute, city
 from tests.support.served import served

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from manifesto.api import data
+from manifesto.web.api import data
 from tests.support.api import FORMULA, campaign
 from tests.support.served import served
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from manifesto.api import data
+from manifesto.web.api import data
 from tests.support.api import (
     campaign,
     check_against_openapi,

@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from config import LANGUAGES
-from manifesto.api.openapi import document
+from manifesto.web.api.openapi import document
 from tests.support.api import (
     campaign,
     check_against_openapi,

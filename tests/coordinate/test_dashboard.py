@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from manifesto import charts
 from manifesto.core import streaming
 from manifesto.extensions import db
 from manifesto.models import (
@@ -30,6 +29,7 @@ from manifesto.models import (
 from manifesto.reporting import dashboard
 from manifesto.signatures import counts, signing
 from manifesto.signatures.counts import rebuild_signature_counts, stats_drift
+from manifesto.web import charts
 from tests.support import factories
 from tests.support.served import first_chunks, served
 from tests.support.signing import DELEGATE, MAYOR, ORGANISATION, link, outbox, sign

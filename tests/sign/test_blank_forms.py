@@ -8,7 +8,7 @@ import pytest
 from flask import flash, get_flashed_messages
 from flask_login import login_user
 
-from manifesto.sign.blank_forms import BlankPages, sign_form_key
+from manifesto.web.sign.blank_forms import BlankPages, sign_form_key
 from tests.support import factories
 from tests.support.auth import AuthActions
 from tests.support.signing import form_fields

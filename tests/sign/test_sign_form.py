@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from manifesto.models import OrganisationType, SignatoryKind
-from manifesto.sign.forms import SignForm
 from manifesto.signatures import texts
+from manifesto.web.sign.forms import SignForm
 from tests.support import factories
 from tests.support.signing import MAYOR, ORGANISATION
 

@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("coordinate", __name__)
-
-from manifesto.coordinate import cities, dashboard, practices, privacy, routes, targets, users  # noqa: E402,F401

@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("public", __name__)
-
-from manifesto.public import routes  # noqa: E402,F401

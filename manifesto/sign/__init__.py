@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("sign", __name__)
-
-from manifesto.sign import routes  # noqa: E402,F401
