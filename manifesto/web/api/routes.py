@@ -14,7 +14,7 @@ from flask import current_app, request
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from manifesto.cities import targets as target_rules
+from manifesto.cities import targets
 from manifesto.core import csvsafe
 from manifesto.core.urls import absolute_url, site_url
 from manifesto.extensions import db
@@ -230,12 +230,12 @@ def signatories_csv():
 
 
 def _targets() -> tuple[str, list[dict]]:
-    today = target_rules.today_utc()
+    today = targets.today_utc()
     return today.isoformat(), data.published_targets(current_app.config["LANGUAGES"], today)
 
 
-@bp.get("/targets")
-def targets():
+@bp.get("/targets", endpoint="targets")
+def targets_json():
     today, rows = _targets()
     return _json({"today": today, "targets": rows})
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from manifesto.access import audit
-from manifesto.cities import targets as progress_of
+from manifesto.cities import targets
 from manifesto.core.i18n import country_name, language_name
 from manifesto.core.labels import (
     ACTIVITY_TYPE_LABELS,
@@ -49,9 +49,9 @@ def _period(form: DashboardFilterForm, today: date) -> dashboard.Period:
 def _burnups(today: date) -> list:
     rows = []
     for target in db.session.scalars(sa.select(Target).order_by(Target.deadline, Target.id)):
-        series = progress_of.target_history(target)
-        state = progress_of.progress(target, today)
-        outlook = progress_of.forecast(target.value, series, today, start=target.start_date)
+        series = targets.target_history(target)
+        state = targets.progress(target, today)
+        outlook = targets.forecast(target.value, series, today, start=target.start_date)
         chart = charts.burnup(series, target.value, target.start_date, target.deadline, today,
                               outlook.pace_per_day)
         rows.append((target, state, outlook, chart))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from manifesto.access import audit
-from manifesto.cities import targets as target_rules
+from manifesto.cities import targets
 from manifesto.core.i18n import country_name
 from manifesto.extensions import db
 from manifesto.models import AmbassadorCity, Target, TargetMetric, TargetScope
@@ -56,10 +56,10 @@ def _languages() -> list[str]:
     return current_app.config["LANGUAGES"]
 
 
-def _values(form) -> target_rules.TargetValues:
+def _values(form) -> targets.TargetValues:
     """The form's answers; which of country and city counts is the domain's rule."""
     city = form.ambassador_city.data
-    return target_rules.TargetValues(
+    return targets.TargetValues(
         metric=TargetMetric(form.metric.data),
         scope=TargetScope(form.scope.data),
         country=form.country.data or None,
@@ -72,23 +72,23 @@ def _values(form) -> target_rules.TargetValues:
     )
 
 
-@bp.route("/targets", methods=["GET", "POST"])
+@bp.route("/targets", methods=["GET", "POST"], endpoint="targets")
 @coordinator_required
-def targets():
+def list_targets():
     form = _form(formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        target = target_rules.create(_values(form), languages=_languages())
+        target = targets.create(_values(form), languages=_languages())
         audit.record(current_user, audit.CREATE_TARGET, target=target.id,
                      published=target.published)
         db.session.commit()
         flash(_("The target “%(title)s” is saved.", title=target.title_in("en")), "success")
         return redirect(url_for("coordinate.targets") + f"#target-{target.id}", code=303)
-    rows = target_rules.for_coordinators()
-    today = target_rules.today_utc()
+    rows = targets.for_coordinators()
+    today = targets.today_utc()
     return render_template(
         "coordinate/targets.html",
         form=form,
-        rows=[(t, target_rules.progress(t, today)) for t in rows],
+        rows=[(t, targets.progress(t, today)) for t in rows],
     ), 400 if form.errors else 200
 
 
@@ -98,7 +98,7 @@ def edit_target(target_id: int):
     target = db.get_or_404(Target, target_id)
     form = _form(target, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        if not target_rules.update(target, _values(form), languages=_languages()):
+        if not targets.update(target, _values(form), languages=_languages()):
             abort(404)  # deleted meanwhile
         audit.record(current_user, audit.EDIT_TARGET, target=target.id,
                      published=target.published)
@@ -114,10 +114,10 @@ def _decide(target_id: int, change, message: str, action: str):
     if not ButtonForm().validate_on_submit():
         return redirect(url_for("coordinate.targets"), code=303)
     outcome = change(target)
-    if outcome == target_rules.Change.NEEDS_TITLES:
+    if outcome == targets.Change.NEEDS_TITLES:
         flash(_("Give the target a title in every language before publishing it."), "error")
         return redirect(url_for("coordinate.edit_target", target_id=target_id), code=303)
-    if outcome == target_rules.Change.MADE:  # a second click changed nothing: no entry
+    if outcome == targets.Change.MADE:  # a second click changed nothing: no entry
         audit.record(current_user, action, target=target_id)
         db.session.commit()
     flash(message, "success")
@@ -127,19 +127,19 @@ def _decide(target_id: int, change, message: str, action: str):
 @bp.post("/targets/<int:target_id>/publish")
 @coordinator_required
 def publish_target(target_id: int):
-    return _decide(target_id, lambda t: target_rules.publish(t, languages=_languages()),
+    return _decide(target_id, lambda t: targets.publish(t, languages=_languages()),
                    _("The target is published."), audit.PUBLISH_TARGET)
 
 
 @bp.post("/targets/<int:target_id>/unpublish")
 @coordinator_required
 def unpublish_target(target_id: int):
-    return _decide(target_id, target_rules.unpublish,
+    return _decide(target_id, targets.unpublish,
                    _("The target is no longer published."), audit.UNPUBLISH_TARGET)
 
 
 @bp.post("/targets/<int:target_id>/delete")
 @coordinator_required
 def delete_target(target_id: int):
-    return _decide(target_id, target_rules.delete, _("The target is deleted."),
+    return _decide(target_id, targets.delete, _("The target is deleted."),
                    audit.DELETE_TARGET)

@@ -14,7 +14,7 @@ from manifesto.core.campaign import (
 from manifesto.core.i18n import country_choices, country_name, current_language, is_iso_country
 from manifesto.extensions import db
 from manifesto.models import SignatoryKind, Target, Theme
-from manifesto.personal_data import privacy as privacy_notices
+from manifesto.personal_data import privacy
 from manifesto.signatures import public_list, texts
 from manifesto.signatures.counts import counts_by_country, counts_by_kind_and_country, public_counts
 from manifesto.web.pagination import Page, page_arg
@@ -77,20 +77,20 @@ def about():
     return render_template("public/about.html", launch_date=LAUNCH_DATE)
 
 
-@bp.get("/privacy")
-def privacy():
+@bp.get("/privacy", endpoint="privacy")
+def privacy_notice():
     """The notice in force in this language; ``?version=N`` shows an earlier one."""
     language = current_language()
     requested = request.args.get("version", "")
     if requested:
         if not (requested.isascii() and requested.isdigit()) or len(requested) > 6:
             abort(404)
-        notice = privacy_notices.notice(language, int(requested))
+        notice = privacy.notice(language, int(requested))
         if notice is None:
             abort(404)
     else:
-        notice = privacy_notices.current_notice(language)
-    history = privacy_notices.versions(language)
+        notice = privacy.current_notice(language)
+    history = privacy.versions(language)
     return render_template(
         "public/privacy.html",
         notice=notice,
