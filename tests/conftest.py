@@ -23,7 +23,7 @@ _TIERS = {
     Path("browser"): [pytest.mark.browser, pytest.mark.xdist_group("browser")],
     Path("server"): [pytest.mark.server, pytest.mark.xdist_group("server")],
 }
-_SLOW = {Path("test_properties.py"), Path("test_csv_formulas.py")}  # Hypothesis's many examples
+_SLOW = {Path("test_properties.py"), Path("core/test_csv_formulas.py")}  # Hypothesis's many examples
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,7 +12,7 @@ test, not once per example. Three properties are checked for every example:
    filled from a multi-line field (``MULTILINE`` below); there ``\\r`` is allowed too, since
    browsers send a text area's line breaks as ``\\r\\n`` and ``PlainText`` keeps them.
    HTML is *not* refused: by design the app keeps it as text and escapes it wherever it shows
-   it (``tests/ambassador/test_activities.py::test_html_is_kept_as_text_and_shown_escaped``).
+   it (``tests/web/ambassador/test_activities.py::test_html_is_kept_as_text_and_shown_escaped``).
    ``PROPS_NO_STORED_MARKUP=1`` adds the stricter check that no text column holds ``<``
    followed by a letter, ``/`` or ``!``, for the day that policy changes.
 3. **Nothing is echoed raw.** Each injected tag carries the marker ``xss``; the raw opening of

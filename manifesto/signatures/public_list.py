@@ -4,7 +4,7 @@ The list page (``public.routes.signatories``) and the API (``/api/v1/signatories
 CSV) read their filters each in their own way: the page leniently, dropping what is not on
 offer, as a person sees what the page shows; the API strictly (``api/params.py``), as a program
 cannot. Both then hand the same ``SignatoryFilters`` to the same query here, so that they cannot
-list different signatories (tests/test_page_and_api_agree.py).
+list different signatories (tests/web/test_page_and_api_agree.py).
 
 Who is on the list is decided when a signature changes status (``transitions``): it has
 ``public_since`` while it counts, is not flagged, and its signatory agreed to be listed. Only

@@ -22,7 +22,7 @@ from config import LANGUAGES
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.support.browser import log_in
-from tests.test_routes import ROUTES
+from tests.web.test_routes import ROUTES
 
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright",
                               reason="axe-playwright-python is not installed")
@@ -72,7 +72,7 @@ def upload_bad_csv(page):
 class Page:
     name: str
     who: str
-    rule: str  # the route, as in tests/test_routes.py
+    rule: str  # the route, as in tests/web/test_routes.py
     query: str = ""
     token: str = ""  # which secret link fills <token>
     action: Callable | None = None  # what the visitor does before the check

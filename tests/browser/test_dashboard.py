@@ -14,7 +14,7 @@ from manifesto.demo import COORDINATOR_EMAIL
 from manifesto.extensions import db
 from manifesto.models import Target
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.public.test_pages import translated
+from tests.web.public.test_pages import translated
 from tests.support.browser import log_in
 
 

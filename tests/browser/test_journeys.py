@@ -9,7 +9,7 @@ from config import LANGUAGES
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.support.browser import log_in
-from tests.public.test_pages import translated
+from tests.web.public.test_pages import translated
 
 def test_browser_language_picks_the_site_language(browser, live_server):
     context = browser.new_context(locale="it-IT")

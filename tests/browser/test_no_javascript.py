@@ -12,7 +12,7 @@ from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_signing import (
     confirm_by_email, listed, sign_as_organisation, stat, withdraw,
 )
-from tests.public.test_pages import translated
+from tests.web.public.test_pages import translated
 from tests.support.browser import flash, log_in
 
 

@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 
 from manifesto.demo import COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD, screenshot
-from tests.public.test_pages import translated
+from tests.web.public.test_pages import translated
 
 
 def deliver(live_app, mailbox, to: str) -> str:

@@ -1,6 +1,6 @@
 """The outreach log without HTTP: deleting an activity (``outreach.delete``). An ambassador
 deletes only their own city's activities; the signatures its link brought stay with the city.
-The pages: tests/ambassador/test_activities.py."""
+The pages: tests/web/ambassador/test_activities.py."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from tests.support import factories
 
 PUBLIC_PAGES = ["/", "/manifesto", "/manifesto/v1", "/about", "/privacy", "/accessibility",
                 "/login"]
-TEXTS = Path(__file__).resolve().parents[2] / "manifesto" / "content" / "manifesto" / "v1"
+TEXTS = Path(__file__).resolve().parents[3] / "manifesto" / "content" / "manifesto" / "v1"
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from tests.support.api import (
 
 @pytest.fixture
 def world(app, monkeypatch):
-    """``tests.api.campaign`` (listed: two organisations, a mayor and a delegate; never listed:
+    """``tests.web.api.campaign`` (listed: two organisations, a mayor and a delegate; never listed:
     one who did not agree, one unconfirmed, an unverified mayor, a flagged one), and more names
     to search for, a second mayor and delegate, and signatures withdrawn and rejected after
     they were listed."""

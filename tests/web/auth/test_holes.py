@@ -11,7 +11,7 @@ from flask_login.utils import encode_cookie
 
 from manifesto.extensions import db
 from manifesto.models import ConsentAction, ConsentMethod, ConsentRecord, Role
-from tests.auth.test_accounts import (
+from tests.web.auth.test_accounts import (
     GOOD_PASSWORD,
     invited_user,
     link_in,

@@ -1,6 +1,6 @@
 """Best practices without HTTP: an ambassador submits one for their city, a coordinator publishes
 it, and an edit takes it out of the public library until a coordinator has read it again. The
-pages: tests/coordinate/test_pipeline_and_practices.py."""
+pages: tests/web/coordinate/test_pipeline_and_practices.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Accounts without HTTP: a city's team, the login throttle (``accounts.attempt_login`` and
 ``accounts.check_current_password``), and accepting an invitation, which records the consent
-(``privacy.choose_password_from_link``). The same rules through the pages: tests/auth and
-tests/test_abuse_limits.py."""
+(``privacy.choose_password_from_link``). The same rules through the pages: tests/web/auth and
+tests/signatures/test_abuse_limits.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The selection pipeline without HTTP: ``pipeline.move`` records what each stage needs, refuses
 a move it does not allow (naming the missing details), and is a compare-and-set on the stage, so
 a request that read the city before someone else moved it changes nothing. The pages:
-tests/coordinate/test_pipeline_and_practices.py."""
+tests/web/coordinate/test_pipeline_and_practices.py."""
 
 from __future__ import annotations
 

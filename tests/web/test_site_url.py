@@ -18,7 +18,7 @@ from manifesto.extensions import db
 from manifesto.models import OutboxMessage, Role
 from tests.support import factories
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SITE = "https://manifesto.example.org"
 
 
