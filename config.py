@@ -98,7 +98,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 5000
     # Anonymous public answers (pages, badge, API) kept in each worker's memory for at most
-    # this many seconds (0: off); see manifesto/response_cache.py.
+    # this many seconds (0: off); see manifesto/web/response_cache.py.
     RESPONSE_CACHE_SECONDS = 5
     # Memory-mapped reads of the SQLite file, up to this many bytes (0: off). Random reads
     # (a dashboard's lookups) take half the time.

@@ -17,7 +17,7 @@ three years), loads the demo accounts, starts gunicorn, logs in as the demo coor
    requests per second and p95. The workers are gthread by default (keep-alive).
 
 ``--response-cache 0`` turns off the app's few seconds of caching of anonymous public answers
-(manifesto/response_cache.py), to measure what each rendering costs.
+(manifesto/web/response_cache.py), to measure what each rendering costs.
 """
 
 from __future__ import annotations

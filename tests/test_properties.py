@@ -8,7 +8,7 @@ test, not once per example. Three properties are checked for every example:
    no answer is a 5xx. The API answers 200, or a 4xx with its JSON error shape.
 2. **Nothing unclean is stored.** After every submission the app accepted, no text column
    holds a control character (C0, DEL or C1) or a bidirectional control, as ``PlainText``
-   (``manifesto/fields.py``) refuses them. Line breaks and tabs are allowed in the columns
+   (``manifesto/web/fields.py``) refuses them. Line breaks and tabs are allowed in the columns
    filled from a multi-line field (``MULTILINE`` below); there ``\\r`` is allowed too, since
    browsers send a text area's line breaks as ``\\r\\n`` and ``PlainText`` keeps them.
    HTML is *not* refused: by design the app keeps it as text and escapes it wherever it shows

@@ -201,7 +201,7 @@ class SignatureSummary:
 
     by_status: dict[SignatureStatus, int] = field(default_factory=dict)
     by_kind: dict[SignatoryKind, int] = field(default_factory=dict)
-    counted: int = 0  # by the campaign's rules (counts.py)
+    counted: int = 0  # by the campaign's rules (signatures/counts.py)
     through_activities: int = 0  # of all, those through an activity's own link
 
     @property
@@ -239,7 +239,7 @@ def attributed_signatures(city_id: int) -> SignatureSummary:
 
 def export_stream(city_id: int, filters: Filters | None, referral_prefix: str
                   ) -> streaming.KeysetStream:
-    """The city's activities as CSV, newest first, a batch at a time (``streaming.py``):
+    """The city's activities as CSV, newest first, a batch at a time (``core/streaming.py``):
     a byte order mark so spreadsheet apps read it as UTF-8, the header, then the rows.
     ``referral_prefix`` + a code is an activity's referral link."""
 

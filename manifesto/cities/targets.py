@@ -2,7 +2,7 @@
 
 ``current_value(target)`` is the number the target measures, today, for its scope:
 
-- signatures (mayors, organisations, all) count by the campaign's rules (``counts.py``): an
+- signatures (mayors, organisations, all) count by the campaign's rules (``signatures/counts.py``): an
   organisation once confirmed or verified, a mayor or delegate once verified, never a flagged
   one. Scopes ALL and COUNTRY read the ``signature_count`` counters; scope AMBASSADOR_CITY
   counts the signatures attributed to the city (``signature.ambassador_city_id``, indexed).

@@ -1,6 +1,6 @@
 """Coordinators' CSV exports: the signatories with their contact e-mails, and the outreach
 activities of every city, for a period and a country. Streamed a batch at a time, each batch
-read in a session of its own (``streaming.py`` says why); the view writes the audit log's
+read in a session of its own (``core/streaming.py`` says why); the view writes the audit log's
 entries: one before the first byte goes out, one with the rows sent when the stream ends."""
 
 from __future__ import annotations

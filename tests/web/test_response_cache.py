@@ -1,4 +1,4 @@
-"""The app's own few seconds of shared caching (manifesto/response_cache.py): the answers every
+"""The app's own few seconds of shared caching (manifesto/web/response_cache.py): the answers every
 visitor without a cookie gets alike are rendered once per window; anything personal, private,
 conditional, streamed or failed goes to the app every time."""
 

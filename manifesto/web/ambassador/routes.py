@@ -126,7 +126,7 @@ def export_activities():
         # The list says what is wrong with the filters.
         return redirect(path_for("ambassador.activities", query=request.args.to_dict()), code=303)
     chosen = filters.filters()
-    # Read a batch at a time in sessions of their own (streaming.py): bounded memory, and
+    # Read a batch at a time in sessions of their own (core/streaming.py): bounded memory, and
     # nothing of the request's session is used once the view has returned.
     body = outreach.export_stream(city.id, chosen, _referral_link(""))
     filename = f"outreach-activities-{targets.today_utc().isoformat()}.csv"

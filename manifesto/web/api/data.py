@@ -151,7 +151,7 @@ def signatories_batches(filters: SignatoryFilters, render: Callable[[list[dict]]
     """Every matching row, in the list's order, a batch at a time without loading them all
     (the CSV download): ``header``, then ``render(items)`` for each batch.
 
-    Each batch is read in a session of its own (``streaming.py``); the first at the call, so
+    Each batch is read in a session of its own (``core/streaming.py``); the first at the call, so
     a failure is still an error answer, not a download cut short.
     """
     query = signatories_query(filters).add_columns(Signature.id.label("signature_id"))

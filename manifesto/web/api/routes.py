@@ -221,7 +221,7 @@ def signatories_csv():
             [item[c] if c != "themes" else " ".join(item[c]) for c in SIGNATORY_COLUMNS]
             for item in items),
         header="\ufeff" + _csv_lines([SIGNATORY_COLUMNS]))
-    # No stream_with_context: each batch is read in a session of its own (streaming.py), and
+    # No stream_with_context: each batch is read in a session of its own (core/streaming.py), and
     # when the client goes away mid-download the generator's close ends it.
     return _download("manifesto-signatories.csv", batches.text())
 

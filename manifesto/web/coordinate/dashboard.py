@@ -153,7 +153,7 @@ def _export(kind: str):
     filename = f"manifesto-{name}-{period.start.isoformat()}-{period.end.isoformat()}"
     if period.country:
         filename += f"-{period.country}"
-    # No stream_with_context: the body is read in sessions of its own (streaming.py).
+    # No stream_with_context: the body is read in sessions of its own (core/streaming.py).
     # content_type, not mimetype: Werkzeug would add a second "; charset=utf-8" to the latter.
     return Response(audit.logged_download(started, batches),
                     content_type="text/csv; charset=utf-8",
