@@ -26,6 +26,7 @@ _TIERS = {
 _SLOW = {Path("test_properties.py"), Path("core/test_csv_formulas.py")}  # Hypothesis's many examples
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
