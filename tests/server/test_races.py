@@ -7,20 +7,29 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from manifesto.cities import outreach, pipeline, targets
 from manifesto.core.emails import canonical_email
+from manifesto.demo import AMBASSADOR_EMAIL
 from manifesto.extensions import db
 from manifesto.models import (
+    AmbassadorCity,
     AuditEvent,
     ConsentAction,
     ConsentRecord,
     OutboxMessage,
+    OutreachActivity,
+    PipelineEvent,
+    PipelineStage,
     Signatory,
     Signature,
     SignatureStatus,
+    Target,
+    TargetMetric,
 )
 from manifesto.signatures.signing import MAX_SIGNER_EMAILS
 from tests.server.conftest import csrf_token
@@ -322,3 +331,93 @@ def test_four_simultaneous_clear_flag_clicks_clear_it_once(server, http, burst,
     assert audit_entries(server, "clear_flag", signature_id) == 1
     assert emails(server, signature_id, "confirm") == 1  # the link held back from the "bot"
     server.reconcile_check()
+
+
+# --- the other compare-and-sets: a city's stage, a target, an activity ------------------------
+
+
+def in_server(server, work):
+    """``work()`` in an app context on the server's database; what it returns, committed."""
+    with server.app.app_context():
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        finally:
+            db.session.remove()
+
+
+def audit_entries_about(server, action: str, key: str, value: int) -> int:
+    def count():
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action))
+        return sum(1 for e in events if (e.detail or {}).get(key) == value)
+    return in_server(server, count)
+
+
+def test_four_simultaneous_moves_of_a_candidate_city_move_it_once(server, burst,
+                                                                 coordinator_cookies):
+    city_id = in_server(server, lambda: pipeline.add_candidate(
+        f"Races {secrets.token_hex(4)}", "PT", None).id)
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    _answers, messages = coordinator_clicks(
+        server, coordinator_cookies, 4, burst, f"/en/coordinate/cities/{city_id}/move",
+        {"from_stage": "candidate", "interview_date": yesterday, "interviewer": "Ana Races",
+         "interview_notes": ""})
+    assert sum("moved to the next stage" in m for m in messages) == 1, messages
+    assert sum("moved by someone else in the meantime" in m for m in messages) == 3, messages
+    stage, moves = in_server(server, lambda: (
+        db.session.get(AmbassadorCity, city_id).stage,
+        db.session.scalar(sa.select(sa.func.count()).select_from(PipelineEvent)
+                          .where(PipelineEvent.ambassador_city_id == city_id,
+                                 PipelineEvent.from_stage.is_not(None)))))
+    assert (stage, moves) == (PipelineStage.INTERVIEWED, 1)
+    assert audit_entries_about(server, "move_city", "city", city_id) == 1
+
+
+def test_four_simultaneous_publish_clicks_publish_a_target_once(server, http, burst,
+                                                               coordinator_cookies):
+    languages = server.app.config["LANGUAGES"]
+    tag = secrets.token_hex(4)
+    target_id = in_server(server, lambda: targets.create(targets.TargetValues(
+        metric=TargetMetric.ACTIVITIES, value=7, start_date=date(2026, 1, 1),
+        deadline=date(2030, 12, 31), titles={code: f"Races {tag}" for code in languages},
+    ), languages=languages).id)
+    assert f"Races {tag}" not in http.get("/en/targets").text
+    _answers, messages = coordinator_clicks(
+        server, coordinator_cookies, 4, burst, f"/en/coordinate/targets/{target_id}/publish")
+    assert messages == ["The target is published."] * 4, messages  # a second click: no error
+    assert in_server(server, lambda: db.session.get(Target, target_id).published) is True
+    assert audit_entries_about(server, "publish_target", "target", target_id) == 1
+    assert f"Races {tag}" in http.get("/en/targets").text
+
+
+@pytest.fixture(scope="module")
+def ambassador_cookies(server):
+    with client_from(server) as client:
+        client.get(client.login(AMBASSADOR_EMAIL).headers["location"])
+        return [(c.name, c.value, c.domain, c.path) for c in client.cookies.jar]
+
+
+def test_four_simultaneous_deletes_of_an_activity_delete_it_once(server, burst,
+                                                                ambassador_cookies):
+    def add():
+        city = db.session.scalar(sa.select(AmbassadorCity).where(AmbassadorCity.name == "Lisbon"))
+        return outreach.create(city, None, {
+            "date": date(2026, 11, 2), "type": "workshop", "title": f"Races {secrets.token_hex(4)}",
+            "language": "pt", "audience_reached": 40}).id
+    activity_id = in_server(server, add)
+    ip = new_ip()
+    clients = [client_from(server, ip=ip) for _ in range(4)]
+    for client in clients:
+        for name, value, domain, cookie_path in ambassador_cookies:
+            client.cookies.set(name, value, domain=domain, path=cookie_path)
+    path = f"/en/ambassador/activities/{activity_id}/delete"
+    token = csrf_token(clients[0].get(path).text)
+    try:
+        answers = burst(4, lambda i: clients[i].post(path, data={"csrf_token": token}))
+    finally:
+        for client in clients:
+            client.close()
+    no_5xx(answers)
+    assert sorted(a.status_code for a in answers) == [303, 404, 404, 404]  # gone for the rest
+    assert rows(server, OutreachActivity, OutreachActivity.id == activity_id) == 0
