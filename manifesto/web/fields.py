@@ -292,3 +292,12 @@ class CountField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+def shown_number(text: str | None) -> int | None:
+    """A version number as a hidden field carries it; None if missing or not a number."""
+    try:
+        number = int(text or 0)
+    except (TypeError, ValueError):
+        number = 0
+    return number if 0 < number < 2**31 else None

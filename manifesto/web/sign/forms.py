@@ -30,6 +30,7 @@ from manifesto.web.fields import (
     country_field,
     email_field,
     email_validators,
+    shown_number,
     strip,
     text_field,
     web_address,
@@ -56,15 +57,6 @@ class RequiredFor:
 
 _SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ORGANISATION_TYPES = frozenset(t.value for t in OrganisationType)
-
-
-def _shown_number(text: str | None) -> int | None:
-    """A version number as a hidden field carries it; None if missing or not a number."""
-    try:
-        number = int(text or 0)
-    except (TypeError, ValueError):
-        number = 0
-    return number if 0 < number < 2**31 else None
 
 
 class SignForm(Form):
@@ -150,7 +142,7 @@ class SignForm(Form):
     def shown_versions(self) -> tuple[int | None, int | None]:
         """The versions of the Manifesto and of the privacy notice that the page showed, as its
         hidden fields say (None where a field is missing or holds no version number)."""
-        return _shown_number(self.version_number.data), _shown_number(
+        return shown_number(self.version_number.data), shown_number(
             self.privacy_notice_version.data)
 
     def to_request(self, *, language: str, version: VersionRef, notice_version: int,
