@@ -218,17 +218,19 @@ def record_consent(*, action: ConsentAction, method: ConsentMethod, language: st
     })
 
 
-def choose_password_from_link(token: UserToken, password: str, language: str) -> bool:
+def choose_password_from_link(token: UserToken, password: str, language: str,
+                              shown_notice: int | None = None) -> bool:
     """Set the password from a secret link (``accounts.use_token``); False if the link was used
     meanwhile. A first password, from the invitation or from "Forgot your password?" alike,
-    is where the person agrees to the notice: its consent is recorded with it. The caller asked
-    for that consent (the form of a first password has the box)."""
+    is where the person agrees to the notice: its consent is recorded with it, against the
+    version the form showed (``shown_notice``; see ``shown_version``). The caller asked for
+    that consent (the form of a first password has the box)."""
     first = is_invited(token.user)
     if not use_token(token, password):
         return False
     if first:
         record_consent(action=ConsentAction.GIVEN, method=ConsentMethod.PASSWORD_FORM,
-                       language=language, version=current_version(language),
+                       language=language, version=shown_version(language, shown_notice),
                        user_id=token.user.id)
     return True
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SubmitField,
 )
@@ -19,7 +20,13 @@ from wtforms.validators import (
 )
 
 from manifesto.access import accounts
-from manifesto.web.fields import LanguageSelect, email_field, own_language_choices, strip
+from manifesto.web.fields import (
+    LanguageSelect,
+    email_field,
+    own_language_choices,
+    shown_number,
+    strip,
+)
 from manifesto.web.forms import Form
 
 
@@ -96,6 +103,11 @@ class AcceptInvitationForm(SetPasswordForm):
         validators=[InputRequired(message=_l("You need to agree to the privacy notice to "
                                                "use an account."))],
     )
+    privacy_notice_version = HiddenField()  # the notice the page linked to, hence accepted
+
+    def shown_notice_version(self) -> int | None:
+        """The notice version the page showed, as its hidden field says (None if it does not)."""
+        return shown_number(self.privacy_notice_version.data)
 
 
 class ChangePasswordForm(Form):

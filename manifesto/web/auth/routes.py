@@ -224,8 +224,15 @@ def set_password(token: str):
     first_password = accounts.is_invited(user)
     form = AcceptInvitationForm() if first_password else SetPasswordForm()
     form.password_owner = user
+    notice_version = None
+    if first_password:  # the notice it links to: the one in force, or the one shown before
+        language = current_language()
+        notice_version = (privacy.shown_version(language, form.shown_notice_version())
+                          if request.method == "POST" else privacy.current_version(language))
+        form.privacy_notice_version.data = str(notice_version)
     if form.validate_on_submit():
-        if not privacy.choose_password_from_link(found, form.password.data, current_language()):
+        if not privacy.choose_password_from_link(found, form.password.data, current_language(),
+                                                 notice_version):
             db.session.rollback()
             return _link_problem(accounts.LinkProblem.USED)
         db.session.commit()
@@ -239,5 +246,6 @@ def set_password(token: str):
         form=form,
         user=user,
         invitation=first_password,
+        notice_version=notice_version,
         min_password_length=accounts.MIN_PASSWORD_LENGTH,
     ), (400 if form.errors else 200)
