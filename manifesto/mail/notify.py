@@ -9,7 +9,7 @@ e-mails. Nothing here sends anything: ``outbox.enqueue`` adds a row to the curre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -138,6 +138,18 @@ def already_signed(signature: Signature, manage_token: str, language: str) -> No
             signature=signature,
         ),
         signature.id,
+    )
+
+
+def withdrawn(who, at: datetime, language: str) -> Message | None:
+    """"Your signature is withdrawn": written before the address is erased, queued after."""
+    return _message(
+        "withdrawn",
+        who,
+        language,
+        lambda: _("Your signature of the Manifesto is withdrawn"),
+        withdrawn_at=at,
+        sign_url=absolute_url("sign.sign", lang_code=language),
     )
 
 

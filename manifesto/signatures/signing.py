@@ -106,6 +106,17 @@ def manage_link_signature(raw: str) -> Signature | None:
     return token.signature
 
 
+def withdrawn_on(raw: str) -> datetime | None:
+    """When the signature behind this own link was withdrawn; None if the link is unknown or
+    its signature stands. The trace is the link's hash and the withdrawn signature's date,
+    neither of them personal data; the retention purge (``privacy.anonymise``) deletes the
+    link's hash, after which the link is simply unknown."""
+    token = find_token(raw, TokenPurpose.MANAGE)
+    if token is None or token.signature.status != SignatureStatus.WITHDRAWN:
+        return None
+    return token.signature.withdrawn_at
+
+
 def duplicate_key(kind: SignatoryKind, country: str, name_folded: str,
                   email_canonical: str | None) -> str | None:
     """What the duplicate rule compares, hashed into one short column that a unique index can
@@ -569,19 +580,24 @@ ERASED_ON_WITHDRAWAL = (
 )
 
 
-def withdraw(signature: Signature) -> bool:
+def withdraw(signature: Signature, *, tell_signer: bool = False) -> bool:
     """Off the list and out of the counts; personal data erased; the audit facts stay.
 
     Kept: kind, organisation name or city, country, version, language, text hash, dates; and
-    the signatory's own link, which now says the signature is withdrawn (its confirmation links
-    go). False if the signature was no longer standing (withdrawn by a simultaneous request).
+    the hashes of the signatory's own links, which now answer that the signature was withdrawn
+    and when (``withdrawn_on``; its confirmation links go). With ``tell_signer``, a last e-mail
+    to the address being erased says it is done, in the language of the signature. False if
+    the signature was no longer standing (withdrawn by a simultaneous request).
     """
+    now = utcnow()
     won = transitions.change(signature, allowed=counts.LIVE_STATUSES,
-                             status=SignatureStatus.WITHDRAWN, withdrawn_at=utcnow(),
+                             status=SignatureStatus.WITHDRAWN, withdrawn_at=now,
                              rejection_reason=None, submission_key=None, duplicate_key=None)
     if won is None:
         return False
     signatory = signature.signatory
+    # Written while the address and names are still there; queued once the old e-mails are.
+    goodbye = notify.withdrawn(signatory, now, signature.language) if tell_signer else None
     for name in ERASED_ON_WITHDRAWAL:
         setattr(signatory, name, None)
     signatory.listed_publicly = False
@@ -600,6 +616,8 @@ def withdraw(signature: Signature) -> bool:
         .where(OutboxMessage.signature_id == signature.id)
         .values(to_address=None, body_text=None)
     )
+    if goodbye is not None:
+        goodbye.queue(signature.id)  # the purge of withdrawn signatures deletes it with them
     return True
 
 

@@ -100,6 +100,8 @@ PAGES = [
     Page("confirm", ANON, "/<lang:lang_code>/confirm/<token>", token="confirm"),
     Page("confirm-unknown-link", ANON, "/<lang:lang_code>/confirm/<token>", token="unknown", status=404),
     Page("my-signature", ANON, "/<lang:lang_code>/signature/<token>", token="manage"),
+    Page("my-signature-withdrawn", ANON, "/<lang:lang_code>/signature/<token>", token="withdrawn",
+         status=410),
     Page("withdrawn", ANON, "/<lang:lang_code>/signature/withdrawn"),
     Page("login", ANON, "/<lang:lang_code>/login"),
     Page("login-errors", ANON, "/<lang:lang_code>/login",

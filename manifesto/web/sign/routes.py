@@ -150,10 +150,28 @@ def confirm(token: str):
     return render_template("sign/link_problem.html", problem=result.value, form=ResendForm()), status
 
 
+class _Gone(Exception):
+    """The own link of a withdrawn signature: answered by ``gone``."""
+
+    def __init__(self, withdrawn_at):
+        self.withdrawn_at = withdrawn_at
+
+
+@bp.errorhandler(_Gone)
+def gone(error: _Gone):
+    """410 Gone: when it was withdrawn and how to sign again, nothing of who signed."""
+    return render_template("sign/withdrawn.html", withdrawn_at=error.withdrawn_at), 410
+
+
 def _signature_or_404(token: str):
+    """The signature of this own link; 410 Gone if it was withdrawn, 404 if the link is
+    unknown."""
     signature = signing.manage_link_signature(token)
     if signature is None:
-        abort(404)
+        withdrawn_at = signing.withdrawn_on(token)
+        if withdrawn_at is None:
+            abort(404)
+        raise _Gone(withdrawn_at)
     return signature
 
 
