@@ -43,7 +43,7 @@ from manifesto.models import (
     public_name,
     utcnow,
 )
-from manifesto.signatures import counts, transitions
+from manifesto.signatures import abuse, counts, transitions
 from manifesto.signatures.counts import MAYOR_KINDS
 from manifesto.signatures.texts import VersionRef
 
@@ -389,6 +389,37 @@ def resend_confirmations(address: str, language: str) -> int:
     for signature in pending:
         sent += send_confirmation(signature, language)
     return sent
+
+
+def send_own_links(address: str, language: str, client: str) -> int:
+    """"Lost your link?": one e-mail, in ``language``, with a fresh link to the own page of
+    each signature made with this address (its canonical form) that still has one: standing,
+    flagged ones included (their page says they are under review), or rejected and not yet
+    anonymised. Returns how many links went; the caller answers the same whatever it is.
+
+    Older links stay valid, as when confirming or signing again gives a new one: a link that
+    is lost is not in anyone's hands, and withdrawing still closes all of them. Beyond the
+    limits per address and per client (``abuse.own_links_allowed``), nothing is sent. The
+    e-mail goes to the address as the signatory typed it when signing (the first one). The
+    limits are counted in a transaction of their own: call this before any write of yours."""
+    if not abuse.own_links_allowed(address, client):
+        return 0
+    found = db.session.scalars(
+        sa.select(Signature)
+        .join(Signature.signatory)
+        .where(
+            Signatory.email_canonical == canonical_email(address),
+            Signatory.contact_email.is_not(None),
+            Signature.erased_at.is_(None),
+            Signature.status.in_((*counts.LIVE_STATUSES, SignatureStatus.REJECTED)),
+        )
+        .order_by(Signature.id)
+    ).all()
+    if not found:
+        return 0
+    links = [(signature, new_token(signature.id, TokenPurpose.MANAGE)) for signature in found]
+    notify.own_links(found[0].signatory.contact_email, links, language)
+    return len(links)
 
 
 def held_for_review(signature_id: int) -> bool:
