@@ -179,6 +179,13 @@ class Config:
         self.RESET_RATE_LIMIT_PER_ADDRESS = os.environ.get(
             "RESET_RATE_LIMIT_PER_ADDRESS", "3 per hour"
         )
+        # "Lost your link?" e-mails (counted in the database, first); beyond these the request
+        # quietly sends nothing.
+        self.LOST_LINK_RATE_LIMIT_PER_IP = os.environ.get("LOST_LINK_RATE_LIMIT_PER_IP",
+                                                          "10 per hour")
+        self.LOST_LINK_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+            "LOST_LINK_RATE_LIMIT_PER_ADDRESS", "3 per hour"
+        )
         self.SIGN_MIN_SECONDS = _int("SIGN_MIN_SECONDS", 5)
         self.RESPONSE_CACHE_SECONDS = _int("RESPONSE_CACHE_SECONDS", self.RESPONSE_CACHE_SECONDS, minimum=0)
         # Requests with a larger body are refused with 413 before anything reads them (the

@@ -9,12 +9,13 @@ e-mails. Nothing here sends anything: ``outbox.enqueue`` adds a row to the curre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from limits import RateLimitItemPerDay
 
 from manifesto.core import throttle
@@ -139,6 +140,49 @@ def already_signed(signature: Signature, manage_token: str, language: str) -> No
         ),
         signature.id,
     )
+
+
+def withdrawn(who, at: datetime, language: str) -> Message | None:
+    """"Your signature is withdrawn": written before the address is erased, queued after."""
+    return _message(
+        "withdrawn",
+        who,
+        language,
+        lambda: _("Your signature of the Manifesto is withdrawn"),
+        withdrawn_at=at,
+        sign_url=absolute_url("sign.sign", lang_code=language),
+    )
+
+
+@dataclass(frozen=True)
+class OwnLink:
+    """One signature in the "your links" e-mail: what it is for, how it stands, its link."""
+
+    name: str
+    city: str
+    country: str
+    under_review: bool
+    status: object  # SignatureStatus
+    url: str
+
+
+def own_links(address: str, links: list[tuple[Signature, str]], language: str) -> None:
+    """"Lost your link?": the own page of every signature in ``links`` (with its raw link)."""
+    entries = [
+        OwnLink(public_name(s.signatory), s.signatory.city,
+                country_name(s.signatory.country, language), s.flagged, s.status,
+                absolute_url("sign.my_signature", lang_code=language, token=raw))
+        for s, raw in links
+    ]
+    message(
+        "own_links",
+        address,
+        language,
+        lambda: ngettext("%(num)d signature of the Manifesto: the link to its page",
+                         "%(num)d signatures of the Manifesto: the links to their pages",
+                         len(entries)),
+        links=entries,
+    ).queue(links[0][0].id if len(links) == 1 else None)
 
 
 def verified(signature: Signature, manage_token: str) -> None:

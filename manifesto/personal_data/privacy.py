@@ -238,8 +238,9 @@ def choose_password_from_link(token: UserToken, password: str, language: str,
 def withdraw_signature(signature: Signature, method: ConsentMethod) -> bool:
     """Withdraw a signature (``signing.withdraw``) and record the consent withdrawn, against
     the notice the signatory accepted. False (and nothing recorded) if a simultaneous request
-    withdrew it first."""
-    if not signing.withdraw(signature):
+    withdrew it first. Withdrawn from the signatory's own page, a last e-mail says it is done
+    (not when a coordinator erases everything about an address)."""
+    if not signing.withdraw(signature, tell_signer=method == ConsentMethod.OWN_PAGE):
         return False
     given = db.session.execute(
         sa.select(ConsentRecord.notice_language, ConsentRecord.notice_version)

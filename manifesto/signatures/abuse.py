@@ -16,7 +16,9 @@ import time
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from manifesto.core import ratelimit
+from manifesto.core import ratelimit, throttle
+from manifesto.core.emails import canonical_email
+from manifesto.core.keyed import keyed_hash
 
 
 def _serializer() -> URLSafeSerializer:
@@ -64,3 +66,14 @@ def resend_allowed(client: str) -> bool:
     """New-link requests per address of origin (``client``, its keyed hash); beyond the limit
     they quietly do nothing."""
     return not ratelimit.over_limit("RESEND_RATE_LIMIT_PER_IP", client)
+
+
+def own_links_allowed(address: str, client: str) -> bool:
+    """"Lost your link?" requests, per address of origin (``client``, its keyed hash) and per
+    e-mail address (its keyed hash, never the address), counted first in the database so that
+    every worker sees them; beyond either limit they quietly send nothing."""
+    return not throttle.claim([
+        ("LOST_LINK_RATE_LIMIT_PER_IP", client),
+        ("LOST_LINK_RATE_LIMIT_PER_ADDRESS", keyed_hash(canonical_email(address)[:254],
+                                                        "lost-link")),
+    ])

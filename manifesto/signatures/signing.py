@@ -43,7 +43,7 @@ from manifesto.models import (
     public_name,
     utcnow,
 )
-from manifesto.signatures import counts, transitions
+from manifesto.signatures import abuse, counts, transitions
 from manifesto.signatures.counts import MAYOR_KINDS
 from manifesto.signatures.texts import VersionRef
 
@@ -104,6 +104,17 @@ def manage_link_signature(raw: str) -> Signature | None:
     if token is None or token.signature.status == SignatureStatus.WITHDRAWN:
         return None
     return token.signature
+
+
+def withdrawn_on(raw: str) -> datetime | None:
+    """When the signature behind this own link was withdrawn; None if the link is unknown or
+    its signature stands. The trace is the link's hash and the withdrawn signature's date,
+    neither of them personal data; the retention purge (``privacy.anonymise``) deletes the
+    link's hash, after which the link is simply unknown."""
+    token = find_token(raw, TokenPurpose.MANAGE)
+    if token is None or token.signature.status != SignatureStatus.WITHDRAWN:
+        return None
+    return token.signature.withdrawn_at
 
 
 def duplicate_key(kind: SignatoryKind, country: str, name_folded: str,
@@ -380,6 +391,37 @@ def resend_confirmations(address: str, language: str) -> int:
     return sent
 
 
+def send_own_links(address: str, language: str, client: str) -> int:
+    """"Lost your link?": one e-mail, in ``language``, with a fresh link to the own page of
+    each signature made with this address (its canonical form) that still has one: standing,
+    flagged ones included (their page says they are under review), or rejected and not yet
+    anonymised. Returns how many links went; the caller answers the same whatever it is.
+
+    Older links stay valid, as when confirming or signing again gives a new one: a link that
+    is lost is not in anyone's hands, and withdrawing still closes all of them. Beyond the
+    limits per address and per client (``abuse.own_links_allowed``), nothing is sent. The
+    e-mail goes to the address as the signatory typed it when signing (the first one). The
+    limits are counted in a transaction of their own: call this before any write of yours."""
+    if not abuse.own_links_allowed(address, client):
+        return 0
+    found = db.session.scalars(
+        sa.select(Signature)
+        .join(Signature.signatory)
+        .where(
+            Signatory.email_canonical == canonical_email(address),
+            Signatory.contact_email.is_not(None),
+            Signature.erased_at.is_(None),
+            Signature.status.in_((*counts.LIVE_STATUSES, SignatureStatus.REJECTED)),
+        )
+        .order_by(Signature.id)
+    ).all()
+    if not found:
+        return 0
+    links = [(signature, new_token(signature.id, TokenPurpose.MANAGE)) for signature in found]
+    notify.own_links(found[0].signatory.contact_email, links, language)
+    return len(links)
+
+
 def held_for_review(signature_id: int) -> bool:
     """Whether this signature is flagged, so that its signer is told it is under review."""
     return bool(db.session.scalar(sa.select(Signature.flagged).where(Signature.id == signature_id)))
@@ -569,19 +611,24 @@ ERASED_ON_WITHDRAWAL = (
 )
 
 
-def withdraw(signature: Signature) -> bool:
+def withdraw(signature: Signature, *, tell_signer: bool = False) -> bool:
     """Off the list and out of the counts; personal data erased; the audit facts stay.
 
     Kept: kind, organisation name or city, country, version, language, text hash, dates; and
-    the signatory's own link, which now says the signature is withdrawn (its confirmation links
-    go). False if the signature was no longer standing (withdrawn by a simultaneous request).
+    the hashes of the signatory's own links, which now answer that the signature was withdrawn
+    and when (``withdrawn_on``; its confirmation links go). With ``tell_signer``, a last e-mail
+    to the address being erased says it is done, in the language of the signature. False if
+    the signature was no longer standing (withdrawn by a simultaneous request).
     """
+    now = utcnow()
     won = transitions.change(signature, allowed=counts.LIVE_STATUSES,
-                             status=SignatureStatus.WITHDRAWN, withdrawn_at=utcnow(),
+                             status=SignatureStatus.WITHDRAWN, withdrawn_at=now,
                              rejection_reason=None, submission_key=None, duplicate_key=None)
     if won is None:
         return False
     signatory = signature.signatory
+    # Written while the address and names are still there; queued once the old e-mails are.
+    goodbye = notify.withdrawn(signatory, now, signature.language) if tell_signer else None
     for name in ERASED_ON_WITHDRAWAL:
         setattr(signatory, name, None)
     signatory.listed_publicly = False
@@ -600,6 +647,8 @@ def withdraw(signature: Signature) -> bool:
         .where(OutboxMessage.signature_id == signature.id)
         .values(to_address=None, body_text=None)
     )
+    if goodbye is not None:
+        goodbye.queue(signature.id)  # the purge of withdrawn signatures deletes it with them
     return True
 
 

@@ -103,7 +103,7 @@ def live_server(live_app):
 @pytest.fixture(scope="session")
 def demo_ids(live_app, live_server):
     """Ids and secret links on the demo data: the Lisbon ambassador's own records, a pending
-    signature's confirmation link, a confirmed one's own page, an invitation and a reset."""
+    signature's confirmation link, a confirmed one's own page, a withdrawn one's, an invitation and a reset."""
     from manifesto.access import accounts
     from manifesto.demo import AMBASSADOR_EMAIL
     from manifesto.extensions import db
@@ -138,6 +138,17 @@ def demo_ids(live_app, live_server):
             db.session.flush()
             return accounts.issue_token(user, purpose)
 
+        def withdrawn_link():
+            """The own link of a signature withdrawn (made so: the demo's counts stay)."""
+            from manifesto.models import utcnow
+            from tests.support import factories
+
+            gone = factories.signature(status=SignatureStatus.WITHDRAWN)
+            gone.withdrawn_at = utcnow()
+            gone.signatory.contact_email = gone.signatory.email_canonical = None
+            db.session.flush()
+            return signing.new_token(gone.id, TokenPurpose.MANAGE)
+
         values = {
             "number": 1,
             "city_id": city_id,
@@ -150,6 +161,7 @@ def demo_ids(live_app, live_server):
             "manage": signing.new_token(signature(SignatureStatus.CONFIRMED), TokenPurpose.MANAGE),
             "invite": account("axe.invited@manifesto.example", UserTokenPurpose.INVITE),
             "reset": account("axe.reset@manifesto.example", UserTokenPurpose.RESET),
+            "withdrawn": withdrawn_link(),
             "unknown": "this-link-was-never-sent",
         }
         db.session.commit()

@@ -100,7 +100,13 @@ PAGES = [
     Page("confirm", ANON, "/<lang:lang_code>/confirm/<token>", token="confirm"),
     Page("confirm-unknown-link", ANON, "/<lang:lang_code>/confirm/<token>", token="unknown", status=404),
     Page("my-signature", ANON, "/<lang:lang_code>/signature/<token>", token="manage"),
+    Page("my-signature-withdrawn", ANON, "/<lang:lang_code>/signature/<token>", token="withdrawn",
+         status=410),
     Page("withdrawn", ANON, "/<lang:lang_code>/signature/withdrawn"),
+    Page("lost-link", ANON, "/<lang:lang_code>/signature/lost"),
+    Page("lost-link-errors", ANON, "/<lang:lang_code>/signature/lost",
+         action=fill_and_submit({"#lost_email": "not-an-address"}, "main form [type=submit]")),
+    Page("lost-link-sent", ANON, "/<lang:lang_code>/signature/lost/sent"),
     Page("login", ANON, "/<lang:lang_code>/login"),
     Page("login-errors", ANON, "/<lang:lang_code>/login",
          action=fill_and_submit({"#email": "someone@example.org", "#password": "wrong"},
@@ -348,7 +354,8 @@ def tab_through(page, limit: int = 400) -> list[dict]:
 
 FORM_PAGES = [p for p in PAGES if p.action is None and p.status == 200 and not p.rendered
               and p.name not in ("home", "manifesto", "manifesto-v1", "about", "privacy",
-                                 "accessibility", "sign-sent", "withdrawn", "reset-sent")]
+                                 "accessibility", "sign-sent", "withdrawn", "lost-link-sent",
+                                 "reset-sent")]
 
 
 @pytest.mark.parametrize("spec", FORM_PAGES, ids=[p.name for p in FORM_PAGES])

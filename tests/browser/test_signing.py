@@ -154,7 +154,7 @@ def test_organisation_signs_in_russian_then_withdraws(page, live_server, live_ap
     assert page.get_by_role("heading", level=1).inner_text().strip()
     assert stat(page, live_server, "ru", 1) == before
     assert not listed(page, live_server, "ru", "Доступный")
-    assert page.goto(own_page).status == 404
+    assert page.goto(own_page).status == 410  # gone, and it says when
 
 
 def test_delegate_signs_in_german_then_withdraws(page, browser, live_server, live_app, mailbox):
@@ -176,7 +176,7 @@ def test_delegate_signs_in_german_then_withdraws(page, browser, live_server, liv
     withdraw(page, live_server, "de", own_page)
     assert not listed(page, live_server, "de", "Hannover")
     assert stat(page, live_server, "de", 0) == before - 1
-    assert page.goto(own_page).status == 404
+    assert page.goto(own_page).status == 410  # gone, and it says when
 
 
 def test_errors_are_explained_in_the_page_language_and_typing_is_kept(page, live_server):
@@ -189,3 +189,25 @@ def test_errors_are_explained_in_the_page_language_and_typing_is_kept(page, live
     assert summary.is_visible()
     assert summary.get_by_role("heading").inner_text() == "C’è un problema"
     assert page.locator("#contact_email").input_value() == "non-un-indirizzo"
+
+
+def test_a_lost_link_is_recovered_then_the_signature_withdrawn(page, live_server, live_app,
+                                                               mailbox):
+    """Signed and lost the e-mail: ask for the link, open it from the new e-mail, withdraw,
+    and the old link says it is gone."""
+    page.goto(f"{live_server}/pt/sign")
+    sign_as_organisation(page, live_server, "pt", "Associação Cidade Aberta", "ngo", "Porto",
+                         "PT", "Rita Sousa", "rita@cidade-aberta.example")
+    page.locator("#lost_email").fill("rita@cidade-aberta.example")
+    page.locator(".lost-link button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/pt/signature/lost/sent")
+    mail = deliver(live_app, mailbox, "rita@cidade-aberta.example")
+    assert mail["Content-Language"] == "pt"
+    own_page = re.search(r"(http://127\.0\.0\.1:\d+/pt/signature/[\w-]+)",
+                         mail.get_content()).group(1)
+    withdraw(page, live_server, "pt", own_page)
+    response = page.goto(own_page)
+    assert response.status == 410
+    assert "Rita" not in page.locator("main").inner_text()
+    page.get_by_role("link", name=translated(live_app, "pt", "Sign again")).click()
+    page.wait_for_url(f"{live_server}/pt/sign")

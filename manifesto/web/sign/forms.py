@@ -187,6 +187,13 @@ class ResendForm(Form):
     email = email_field(_l("Your e-mail address"))
 
 
+class LostLinkForm(Form):
+    """"Lost your link?": the address the signatures were made with (a name of its own: the
+    receipt page has the "new link" form's ``email`` too)."""
+
+    lost_email = email_field(_l("Your e-mail address"))
+
+
 class WithdrawForm(Form):
     understood = BooleanField(
         _l("I understand: our signature is removed from the lists and counts, and our contact "

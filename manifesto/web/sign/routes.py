@@ -28,7 +28,7 @@ from manifesto.web.forms import ButtonForm
 from manifesto.web.headers import SECRET_LINK
 from manifesto.web.security import requesting_client
 from manifesto.web.sign import blank_forms, bp
-from manifesto.web.sign.forms import ResendForm, SignForm, WithdrawForm
+from manifesto.web.sign.forms import LostLinkForm, ResendForm, SignForm, WithdrawForm
 
 
 @bp.after_request
@@ -110,7 +110,8 @@ def sent():
     address = session.get("sign_sent_to")
     form = ResendForm(email=address) if address else ResendForm()
     return render_template("sign/sent.html", address=address, form=form,
-                           under_review=session.get("sign_under_review", False))
+                           under_review=session.get("sign_under_review", False),
+                           lost_form=LostLinkForm(formdata=None))
 
 
 @bp.post("/sign/resend")
@@ -129,7 +130,8 @@ def resend():
         session["sign_sent_to"] = form.email.data
         session.pop("sign_under_review", None)
         return redirect(url_for("sign.sent"), code=303)
-    return render_template("sign/sent.html", address=None, form=form), 400
+    return render_template("sign/sent.html", address=None, form=form,
+                           lost_form=LostLinkForm(formdata=None)), 400
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -150,10 +152,28 @@ def confirm(token: str):
     return render_template("sign/link_problem.html", problem=result.value, form=ResendForm()), status
 
 
+class _Gone(Exception):
+    """The own link of a withdrawn signature: answered by ``gone``."""
+
+    def __init__(self, withdrawn_at):
+        self.withdrawn_at = withdrawn_at
+
+
+@bp.errorhandler(_Gone)
+def gone(error: _Gone):
+    """410 Gone: when it was withdrawn and how to sign again, nothing of who signed."""
+    return render_template("sign/withdrawn.html", withdrawn_at=error.withdrawn_at), 410
+
+
 def _signature_or_404(token: str):
+    """The signature of this own link; 410 Gone if it was withdrawn, 404 if the link is
+    unknown."""
     signature = signing.manage_link_signature(token)
     if signature is None:
-        abort(404)
+        withdrawn_at = signing.withdrawn_on(token)
+        if withdrawn_at is None:
+            abort(404)
+        raise _Gone(withdrawn_at)
     return signature
 
 
@@ -202,3 +222,21 @@ def withdraw(token: str):
 @bp.get("/signature/withdrawn")
 def withdrawn():
     return render_template("sign/withdrawn.html")
+
+
+@bp.route("/signature/lost", methods=["GET", "POST"])
+def lost():
+    """"Lost your link?": the links to one's own pages, by e-mail. The answer is the same page
+    whether or not the address signed, and whether or not the limits let an e-mail go."""
+    form = LostLinkForm()
+    if form.validate_on_submit():
+        signing.send_own_links(form.lost_email.data, current_language(), requesting_client())
+        db.session.commit()
+        return redirect(url_for("sign.lost_sent"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("sign/lost.html", lost_form=form), status
+
+
+@bp.get("/signature/lost/sent")
+def lost_sent():
+    return render_template("sign/lost_sent.html")
