@@ -161,7 +161,6 @@ class OwnLink:
     name: str
     city: str
     country: str
-    under_review: bool
     status: object  # SignatureStatus
     url: str
 
@@ -170,7 +169,7 @@ def own_links(address: str, links: list[tuple[Signature, str]], language: str) -
     """"Lost your link?": the own page of every signature in ``links`` (with its raw link)."""
     entries = [
         OwnLink(public_name(s.signatory), s.signatory.city,
-                country_name(s.signatory.country, language), s.flagged, s.status,
+                country_name(s.signatory.country, language), s.status,
                 absolute_url("sign.my_signature", lang_code=language, token=raw))
         for s, raw in links
     ]

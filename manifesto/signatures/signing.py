@@ -393,9 +393,11 @@ def resend_confirmations(address: str, language: str) -> int:
 
 def send_own_links(address: str, language: str, client: str) -> int:
     """"Lost your link?": one e-mail, in ``language``, with a fresh link to the own page of
-    each signature made with this address (its canonical form) that still has one: standing,
-    flagged ones included (their page says they are under review), or rejected and not yet
-    anonymised. Returns how many links went; the caller answers the same whatever it is.
+    each signature made with this address (its canonical form) that still has one: standing
+    or rejected, and not yet anonymised. A flagged signature is left out, as every e-mail to
+    its address waits until a coordinator clears it: otherwise a bot that signed with
+    someone's address could have this form write to them. Returns how many links went; the
+    caller answers the same whatever it is.
 
     Older links stay valid, as when confirming or signing again gives a new one: a link that
     is lost is not in anyone's hands, and withdrawing still closes all of them. Beyond the
@@ -412,6 +414,7 @@ def send_own_links(address: str, language: str, client: str) -> int:
             Signatory.contact_email.is_not(None),
             Signature.erased_at.is_(None),
             Signature.status.in_((*counts.LIVE_STATUSES, SignatureStatus.REJECTED)),
+            Signature.flagged.is_(False),
         )
         .order_by(Signature.id)
     ).all()

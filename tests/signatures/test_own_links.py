@@ -122,10 +122,16 @@ def test_lost_links_stop_at_the_limit_per_address_and_per_client(site):
     assert len(emails("own_links")) == 4
 
 
-def test_a_flagged_signatures_link_says_it_is_under_review(site):
+def test_a_flagged_signature_gets_no_link_until_a_coordinator_clears_it(site):
+    """As every e-mail to a flagged signature's address: a bot that signed with someone's
+    address cannot make the form write to them."""
     signature = factories.signature(status=SignatureStatus.PENDING)
     signature.flagged = True
     db.session.commit()
+    assert signing.send_own_links(signature.signatory.contact_email, "en", CLIENT) == 0
+    assert emails("own_links") == []
+    signature.flagged = False
+    db.session.commit()
     assert signing.send_own_links(signature.signatory.contact_email, "en", CLIENT) == 1
     [mail] = emails("own_links")
-    assert "Received, under review" in mail.body_text and "Waiting" not in mail.body_text
+    assert "Waiting for e-mail confirmation" in mail.body_text
