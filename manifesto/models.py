@@ -170,11 +170,16 @@ class TargetScope(enum.StrEnum):
 
 
 class TargetStatus(enum.StrEnum):
-    """How a target stands today; worked out by ``targets.evaluate``, never stored."""
+    """How a target stands today; worked out by ``targets.evaluate``, never stored.
+
+    Until the deadline has passed: achieved (reached already), on track or behind. After it:
+    met (reached by the deadline) or missed."""
 
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     BEHIND = "behind"
+    MET = "met"
+    MISSED = "missed"
 
 
 class User(UserMixin, db.Model):

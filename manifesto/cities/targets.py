@@ -10,13 +10,19 @@
 - activities, people reached, mayors engaged: the outreach log (COUNTRY: activities of the
   country's ambassador cities; AMBASSADOR_CITY: the city's own activities).
 
-What happened before a target's ``start_date`` does not count toward it where the data has
-dates: outreach activities (by their date) and a city's attributed signatures (by when they
-were made). Signature counts for scopes ALL and COUNTRY come from the dateless counters, so
-they are cumulative: everything counted so far.
+A target counts what happened from its ``start_date`` to its ``deadline``, both days
+included, each event by its date (``target_history``): a signature by the day it came to count
+(confirmed or verified: the counters' daily history, or for a city's attributed signatures the
+signature's ``confirmed_at``/``verified_at``), an activity by its date, an ambassador city by the
+day the pipeline moved it to (or away from) stage ambassador. ``measure`` (no dates: the
+dashboards' totals) reads the counters and the stages as they are today.
 
 ``progress(target, today)`` compares it with a straight line from 0 on ``start_date`` to
-``value`` on ``deadline``: *on track* means at or above that line today.
+``value`` on ``deadline``: *on track* means at or above that line today. Until the deadline
+passes a target is achieved, on track or behind; after it, it is **met** (the value at the
+deadline reached it: ``reached_on`` says when) or **missed** (``current`` is then the value at
+the deadline), and no forecast is made. ``value_today`` counts on past the deadline: what the
+same count says today, to be shown labelled as such.
 
 Coordinators set targets through ``create``, ``update``, ``publish``, ``unpublish`` and
 ``delete`` (at the end): the scope's rule and the title rule live there, and every change of
@@ -66,7 +72,7 @@ COUNTED_ROW = sa.and_(Signature.flagged.is_(False), counted_rule(Signatory.kind,
 
 @dataclass(frozen=True)
 class TargetProgress:
-    current: int
+    current: int  # the value counted: today's, or the value at the deadline once it has passed
     value: int
     fraction: float  # current / value, from 0 to 1 (1 once achieved, even if exceeded)
     expected_now: int  # the straight line's height today, rounded up to a whole number
@@ -74,6 +80,19 @@ class TargetProgress:
     remaining: int  # still to go, 0 once achieved
     days_left: int  # days until the deadline, 0 on the deadline and after it
     deadline_passed: bool
+    reached_on: date | None = None  # the first day (start to deadline) the value reached it
+    value_today: int | None = None  # the same count today, past the deadline too
+
+    @property
+    def reached(self) -> bool:
+        return self.status in (TargetStatus.ACHIEVED, TargetStatus.MET)
+
+    @property
+    def counted_on_past_deadline(self) -> bool:
+        """After the deadline, whether today's count differs from the value at the deadline
+        (then worth showing beside it, labelled as today's)."""
+        return (self.deadline_passed and self.value_today is not None
+                and self.value_today != self.current)
 
     @property
     def percent(self) -> int:
@@ -94,17 +113,25 @@ def elapsed_fraction(start: date, deadline: date, today: date) -> Fraction:
     return min(Fraction(1), max(Fraction(0), Fraction(elapsed, total)))
 
 
-def evaluate(current: int, value: int, start: date, deadline: date, today: date) -> TargetProgress:
-    """Progress of a number ``current`` toward ``value``: pure, no database."""
+def evaluate(current: int, value: int, start: date, deadline: date, today: date, *,
+             reached_on: date | None = None, value_today: int | None = None) -> TargetProgress:
+    """Progress of a number ``current`` toward ``value``: pure, no database.
+
+    ``current`` is the value counted from ``start`` to today, or to ``deadline`` once
+    ``today`` is past it: then the target is met or missed, whatever came after."""
     current = max(0, int(current))
     value = max(1, int(value))
     expected = math.ceil(value * elapsed_fraction(start, deadline, today))
-    if current >= value:
+    if today > deadline:
+        status = TargetStatus.MET if current >= value else TargetStatus.MISSED
+    elif current >= value:
         status = TargetStatus.ACHIEVED
-    elif current >= expected and today <= deadline:
+    elif current >= expected:
         status = TargetStatus.ON_TRACK
     else:
         status = TargetStatus.BEHIND
+    if current < value:
+        reached_on = None
     return TargetProgress(
         current=current,
         value=value,
@@ -114,24 +141,31 @@ def evaluate(current: int, value: int, start: date, deadline: date, today: date)
         remaining=max(0, value - current),
         days_left=max(0, (deadline - today).days),
         deadline_passed=today > deadline,
+        reached_on=reached_on,
+        value_today=current if value_today is None else max(0, int(value_today)),
     )
 
 
-def progress(target: Target, today: date | None = None, current: int | None = None) -> TargetProgress:
-    """How far ``target`` has come on ``today`` (UTC today by default).
+def progress(target: Target, today: date | None = None,
+             series: list[tuple[date, int]] | None = None) -> TargetProgress:
+    """How far ``target`` has come on ``today`` (UTC today by default), counting what happened
+    from its start to its deadline only.
 
-    ``current`` may be given when the caller already knows it (several targets on one metric).
+    ``series`` may be given when the caller already has ``target_history(target)``.
     """
-    if current is None:
-        current = current_value(target)
-    return evaluate(current, target.value, target.start_date, target.deadline,
-                    today or today_utc())
+    today = today or today_utc()
+    if series is None:
+        series = target_history(target)
+    until = min(today, target.deadline)
+    return evaluate(value_on(series, until), target.value, target.start_date, target.deadline,
+                    today, reached_on=reached_on(series, target.value, until),
+                    value_today=value_on(series, today))
 
 
-def current_value(target: Target) -> int:
-    """The number ``target`` measures, now, within its scope (0 for a scope left incomplete)."""
-    return measure(target.metric, target.scope, target.scope_country,
-                   target.scope_ambassador_city_id, since=target.start_date)
+def current_value(target: Target, today: date | None = None) -> int:
+    """The number ``target`` counts on ``today`` (UTC today by default): what happened from its
+    start to today, or to its deadline once passed (0 for a scope left incomplete)."""
+    return progress(target, today).current
 
 
 def measure(
@@ -187,8 +221,20 @@ def _attributed_signatures(metric: TargetMetric, city_id: int, since: date | Non
         )
     )
     if since is not None:
-        query = query.where(Signature.created_at >= datetime.combine(since, time(), UTC))
+        query = query.where(_counted_at() >= datetime.combine(since, time(), UTC))
     return int(db.session.scalar(query) or 0)
+
+
+def _counted_at():
+    """When a signature came to count: a mayor's or delegate's when verified, an
+    organisation's when confirmed (or verified, if that came first); the day it was made for
+    rows older than these columns."""
+    return sa.case(
+        (Signatory.kind.in_(MAYOR_KINDS),
+         sa.func.coalesce(Signature.verified_at, Signature.created_at)),
+        else_=sa.func.coalesce(Signature.confirmed_at, Signature.verified_at,
+                               Signature.created_at),
+    )
 
 
 def _ambassador_cities(scope: TargetScope, country: str | None, city_id: int | None) -> int:
@@ -301,7 +347,8 @@ def history(metric: TargetMetric, scope: TargetScope = TargetScope.ALL,
             country: str | None = None, ambassador_city_id: int | None = None,
             since: date | None = None) -> list[tuple[date, int]]:
     """(day, value at the end of that day) for the days the value moved, by the same rules as
-    ``measure``: its last value is today's ``measure``, as far as the dates allow.
+    ``measure``: its last value is today's ``measure``, as far as the dates allow. With
+    ``since``, only what happened from that day on counts (the series starts from 0 there).
 
     Signature counts for ALL and COUNTRY come from the daily history of the counters; a city's
     attributed signatures are dated by when they were made (those counted today); ambassador
@@ -313,10 +360,11 @@ def history(metric: TargetMetric, scope: TargetScope = TargetScope.ALL,
     if scope == TargetScope.AMBASSADOR_CITY and ambassador_city_id is None:
         return []
     if metric in SIGNATURE_METRICS and scope != TargetScope.AMBASSADOR_CITY:
-        return counts.counted_history(_kinds(metric),
-                                      country if scope == TargetScope.COUNTRY else None)
+        return _from(counts.counted_history(_kinds(metric),
+                                            country if scope == TargetScope.COUNTRY else None),
+                     since)
     if metric in SIGNATURE_METRICS:
-        day = counts.day_of(Signature.created_at)
+        day = counts.day_of(_counted_at())
         query = (
             sa.select(day, sa.func.count())
             .select_from(Signature)
@@ -325,10 +373,10 @@ def history(metric: TargetMetric, scope: TargetScope = TargetScope.ALL,
                    Signatory.kind.in_(_kinds(metric)), COUNTED_ROW)
         )
         if since is not None:
-            query = query.where(Signature.created_at >= datetime.combine(since, time(), UTC))
+            query = query.where(_counted_at() >= datetime.combine(since, time(), UTC))
         return _cumulative(db.session.execute(query.group_by(day).order_by(day)))
     if metric == TargetMetric.AMBASSADOR_CITIES:
-        return _ambassador_city_history(scope, country, ambassador_city_id)
+        return _from(_ambassador_city_history(scope, country, ambassador_city_id), since)
     return _outreach_history(metric, scope, country, ambassador_city_id, since)
 
 
@@ -369,7 +417,17 @@ def _outreach_history(metric, scope, country, city_id, since) -> list[tuple[date
         query.group_by(OutreachActivity.date).order_by(OutreachActivity.date)))
 
 
+def _from(series: list[tuple[date, int]], since: date | None) -> list[tuple[date, int]]:
+    """``series`` counted from ``since`` on: what it held the day before is taken off."""
+    if since is None:
+        return series
+    before = value_on(series, since - timedelta(days=1))
+    return [(day, total - before) for day, total in series if day >= since]
+
+
 def target_history(target: Target) -> list[tuple[date, int]]:
+    """What ``target`` counts, day by day from its start (past its deadline too: ``progress``
+    and ``forecast`` stop at the deadline, the current value beside it does not)."""
     return history(target.metric, target.scope, target.scope_country,
                    target.scope_ambassador_city_id, since=target.start_date)
 
@@ -384,6 +442,11 @@ def value_on(series: list[tuple[date, int]], day: date) -> int:
     return value
 
 
+def reached_on(series: list[tuple[date, int]], value: int, until: date) -> date | None:
+    """The first day, up to ``until``, the series reached ``value``."""
+    return next((day for day, total in series if day <= until and total >= value), None)
+
+
 @dataclass(frozen=True)
 class Forecast:
     pace_per_day: float  # what the last PACE_DAYS brought, per day
@@ -392,18 +455,34 @@ class Forecast:
 
 
 def forecast(value: int, series: list[tuple[date, int]], today: date,
-             start: date | None = None) -> Forecast:
+             start: date | None = None, deadline: date | None = None) -> Forecast:
     """Where ``series`` stands against ``value`` on ``today``, and when it will get there at
-    the pace of the last 90 days (or of the days since ``start``, if fewer)."""
-    current = value_on(series, today)
-    window = PACE_DAYS if start is None else max(1, min(PACE_DAYS, (today - start).days))
-    pace = (current - value_on(series, today - timedelta(days=window))) / window
-    achieved = next((day for day, total in series if total >= value), None)
+    the pace of the last 90 days (or of the days since ``start``, if fewer).
+
+    Once ``deadline`` has passed nothing is forecast: the series is read up to the deadline
+    (the pace is that of the 90 days before it, ``achieved_on`` set only if it was met)."""
+    passed = deadline is not None and today > deadline
+    until = deadline if passed else today
+    current = value_on(series, until)
+    window = PACE_DAYS if start is None else max(1, min(PACE_DAYS, (until - start).days))
+    pace = (current - value_on(series, until - timedelta(days=window))) / window
+    achieved = reached_on(series, value, until)
     if achieved is not None and current >= value:
         return Forecast(pace, achieved, None)
-    if pace <= 0:
+    if pace <= 0 or passed:
         return Forecast(pace, None, None)
     return Forecast(pace, None, today + timedelta(days=math.ceil((value - current) / pace)))
+
+
+def outlook(target: Target, today: date | None = None
+            ) -> tuple[TargetProgress, Forecast, list[tuple[date, int]]]:
+    """``progress`` and ``forecast`` of ``target`` on ``today``, from one read of its history
+    (returned too, for a chart)."""
+    today = today or today_utc()
+    series = target_history(target)
+    return (progress(target, today, series),
+            forecast(target.value, series, today, target.start_date, target.deadline),
+            series)
 
 
 # --- setting targets ----------------------------------------------------------------------------

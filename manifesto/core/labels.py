@@ -93,6 +93,8 @@ TARGET_STATUS_LABELS = {
     TargetStatus.ACHIEVED: _l("Achieved"),
     TargetStatus.ON_TRACK: _l("On track"),
     TargetStatus.BEHIND: _l("Behind"),
+    TargetStatus.MET: _l("Met"),
+    TargetStatus.MISSED: _l("Missed"),
 }
 
 TARGET_SCOPE_LABELS = {

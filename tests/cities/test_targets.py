@@ -59,23 +59,31 @@ def test_a_part_of_a_person_rounds_up():
     assert evaluate(0, 3, START, DEADLINE, date(2026, 1, 2)).status == TargetStatus.BEHIND
 
 
-def test_achieved_stays_achieved_after_the_deadline_and_caps_the_bar():
-    p = evaluate(130, 100, START, DEADLINE, date(2027, 3, 1))
-    assert p.status == TargetStatus.ACHIEVED
+def test_reached_before_the_deadline_is_achieved_and_after_it_met():
+    reached = date(2026, 6, 1)
+    p = evaluate(130, 100, START, DEADLINE, date(2026, 7, 1), reached_on=reached)
+    assert (p.status, p.reached_on, p.deadline_passed) == (TargetStatus.ACHIEVED, reached, False)
+    p = evaluate(130, 100, START, DEADLINE, date(2027, 3, 1), reached_on=reached)
+    assert (p.status, p.reached_on) == (TargetStatus.MET, reached)
     assert (p.fraction, p.percent, p.remaining, p.days_left, p.deadline_passed) == (
         1.0, 100, 0, 0, True)
 
 
-def test_past_the_deadline_and_not_achieved_is_behind():
-    p = evaluate(99, 100, START, DEADLINE, date(2027, 1, 1))
-    assert (p.status, p.remaining, p.days_left, p.deadline_passed) == (
-        TargetStatus.BEHIND, 1, 0, True)
+def test_past_the_deadline_and_not_reached_is_missed():
+    p = evaluate(99, 100, START, DEADLINE, date(2027, 1, 1), reached_on=date(2026, 5, 1),
+                 value_today=140)
+    assert (p.status, p.current, p.remaining, p.days_left, p.deadline_passed) == (
+        TargetStatus.MISSED, 99, 1, 0, True)
+    # What came after the deadline is today's count, beside it; the date a value it no
+    # longer holds was reached is not the date it was met.
+    assert (p.value_today, p.counted_on_past_deadline, p.reached_on) == (140, True, None)
 
 
 def test_on_the_deadline_day_only_the_whole_value_is_enough():
     assert evaluate(99, 100, START, DEADLINE, DEADLINE).status == TargetStatus.BEHIND
     assert evaluate(100, 100, START, DEADLINE, DEADLINE).status == TargetStatus.ACHIEVED
     assert evaluate(99, 100, START, DEADLINE, DEADLINE).days_left == 0
+    assert not evaluate(99, 100, START, DEADLINE, DEADLINE).deadline_passed
 
 
 def test_percent_is_rounded_down():
@@ -220,14 +228,111 @@ def test_progress_of_a_stored_target_on_given_days(world):
                     start_date=START, deadline=DEADLINE, titles={"en": "People"})
     db.session.add(target)
     db.session.commit()
-    early = targets.progress(target, today=date(2026, 3, 1))  # 59 days: 49 expected
+    before = targets.progress(target, today=date(2026, 3, 1))  # the activities are May 1st
+    assert (before.current, before.expected_now, before.status) == (0, 49, TargetStatus.BEHIND)
+    early = targets.progress(target, today=date(2026, 6, 1))  # 151 days: 125 expected
     assert (early.current, early.value, early.expected_now, early.status) == (
-        150, 300, 49, TargetStatus.ON_TRACK)
+        150, 300, 125, TargetStatus.ON_TRACK)
     late = targets.progress(target, today=date(2026, 10, 1))  # 273 days: 225 expected
     assert (late.expected_now, late.status, late.remaining, late.days_left) == (
         225, TargetStatus.BEHIND, 150, 91)
-    assert targets.progress(target, today=date(2026, 10, 1), current=300).status == (
+    reached = [(date(2026, 5, 1), 150), (date(2026, 9, 1), 300)]
+    assert targets.progress(target, today=date(2026, 10, 1), series=reached).status == (
         TargetStatus.ACHIEVED)
+
+
+# --- the deadline: met or missed, by what happened from the start to the deadline -------------
+
+
+def activity(city_id: int, day: date, reached: int = 1) -> None:
+    db.session.add(OutreachActivity(
+        ambassador_city_id=city_id, date=day, type=ActivityType.EVENT, title="Event",
+        language="en", audience_reached=reached, mayors_engaged=0,
+        referral_code=f"event-{city_id}-{day.isoformat()}-{reached}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def lisbon_2017(app):
+    """Lisbon's 2017-18 target of 5 activities: 4 in time, more logged long after."""
+    city = factories.ambassador_city(name="Lisbon", country="PT",
+                                     stage=PipelineStage.AMBASSADOR)
+    target = Target(metric=M.ACTIVITIES, scope=CITY, scope_ambassador_city_id=city.id, value=5,
+                    start_date=date(2017, 9, 1), deadline=date(2018, 6, 30))
+    db.session.add(target)
+    activity(city.id, date(2017, 8, 31))  # the day before the start: not counted
+    for day in (date(2017, 9, 1), date(2017, 11, 5), date(2018, 2, 1)):
+        activity(city.id, day)
+    return city, target
+
+
+def test_events_after_the_deadline_do_not_count(lisbon_2017):
+    city, target = lisbon_2017
+    activity(city.id, date(2018, 6, 30))  # the deadline day itself counts
+    for day in (date(2026, 3, 1), date(2026, 11, 5), date(2026, 11, 6)):
+        activity(city.id, day)
+    p = targets.progress(target, today=date(2026, 12, 3))
+    assert (p.status, p.current, p.remaining, p.reached_on, p.value_today) == (
+        TargetStatus.MISSED, 4, 1, None, 7)
+    assert targets.current_value(target, date(2026, 12, 3)) == 4
+    outlook = targets.forecast(5, targets.target_history(target), date(2026, 12, 3),
+                               target.start_date, target.deadline)
+    assert (outlook.achieved_on, outlook.projected_on) == (None, None)
+
+
+def test_a_target_reached_on_the_deadline_day_is_met_on_that_day(lisbon_2017):
+    city, target = lisbon_2017
+    activity(city.id, date(2018, 6, 30))
+    activity(city.id, date(2018, 6, 30), reached=2)
+    p = targets.progress(target, today=date(2018, 7, 1))
+    assert (p.status, p.current, p.reached_on, p.deadline_passed) == (
+        TargetStatus.MET, 5, date(2018, 6, 30), True)
+    on_the_day = targets.progress(target, today=date(2018, 6, 30))
+    assert (on_the_day.status, on_the_day.deadline_passed) == (TargetStatus.ACHIEVED, False)
+
+
+def test_before_the_deadline_a_forecast_after_it_none(lisbon_2017):
+    _city, target = lisbon_2017
+    series = targets.target_history(target)
+    before = targets.forecast(5, series, date(2018, 2, 1), target.start_date, target.deadline)
+    assert before.projected_on is not None and before.pace_per_day > 0
+    assert targets.progress(target, today=date(2018, 2, 1)).status == TargetStatus.ON_TRACK
+    after = targets.forecast(5, series, date(2018, 7, 1), target.start_date, target.deadline)
+    assert after.projected_on is None
+
+
+def test_signatures_count_from_the_day_they_came_to_count_within_the_dates(app):
+    """Campaign-wide, the counters' daily history; before the start and after the deadline
+    left out."""
+    from manifesto.models import SignatureTotalDay
+    for day, delta in ((date(2017, 12, 31), 10), (date(2018, 1, 1), 3),
+                       (date(2018, 12, 31), 2), (date(2019, 1, 1), 40)):
+        db.session.add(SignatureTotalDay(day=day, kind=SignatoryKind.ORGANISATION,
+                                         status=SignatureStatus.CONFIRMED, delta=delta))
+    target = Target(metric=M.ORGANISATIONS_SIGNED, scope=ALL, value=50,
+                    start_date=date(2018, 1, 1), deadline=date(2018, 12, 31))
+    db.session.add(target)
+    db.session.commit()
+    p = targets.progress(target, today=date(2026, 1, 1))
+    assert (p.status, p.current, p.value_today) == (TargetStatus.MISSED, 5, 45)
+    target.value = 5
+    assert targets.progress(target, today=date(2026, 1, 1)).reached_on == date(2018, 12, 31)
+
+
+def test_ambassador_cities_count_the_moves_within_the_dates(app):
+    from manifesto.models import PipelineEvent
+    cities = [factories.ambassador_city(stage=PipelineStage.CANDIDATE) for _ in range(3)]
+    for city, day in zip(cities, (date(2017, 12, 31), date(2018, 3, 1), date(2019, 3, 1))):
+        city.stage = PipelineStage.AMBASSADOR
+        db.session.add(PipelineEvent(ambassador_city_id=city.id, to_stage=PipelineStage.AMBASSADOR,
+                                     from_stage=PipelineStage.CANDIDATE,
+                                     at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC)))
+    target = Target(metric=M.AMBASSADOR_CITIES, scope=ALL, value=2,
+                    start_date=date(2018, 1, 1), deadline=date(2018, 12, 31))
+    db.session.add(target)
+    db.session.commit()
+    p = targets.progress(target, today=date(2020, 1, 1))
+    assert (p.status, p.current, p.value_today) == (TargetStatus.MISSED, 1, 2)
 
 
 def test_city_targets_are_the_citys_own_published_or_not(world):

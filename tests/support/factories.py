@@ -11,6 +11,8 @@ from manifesto.extensions import db
 from manifesto.models import (
     AmbassadorCity,
     ManifestoVersion,
+    PipelineEvent,
+    PipelineStage,
     Role,
     Signatory,
     SignatoryKind,
@@ -47,6 +49,11 @@ def ambassador_city(**values) -> AmbassadorCity:
     values.setdefault("referral_code", f"ref-{n}")
     obj = AmbassadorCity(**values)
     db.session.add(obj)
+    if obj.stage == PipelineStage.AMBASSADOR:
+        # As the pipeline would have logged it: a target of ambassador cities counts the moves.
+        db.session.flush()
+        db.session.add(PipelineEvent(ambassador_city_id=obj.id, from_stage=None,
+                                     to_stage=PipelineStage.AMBASSADOR))
     db.session.commit()
     return obj
 

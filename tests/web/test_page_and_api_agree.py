@@ -293,3 +293,29 @@ def test_every_public_targets_badge_says_what_the_api_says(world, client):
         badge = client.get(f"/en/targets/{target['id']}/badge.svg").get_data(as_text=True)
         progress = target["progress"]
         assert f"{progress['current']} of {target['value']}" in badge
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 15), date(2026, 7, 15), date(2027, 1, 15)])
+def test_the_page_the_badge_and_the_api_give_each_target_the_same_status(
+        world, client, monkeypatch, today):
+    """Before, around and after the deadlines (Ghent's is June 30): achieved, on track or
+    behind, then met or missed, alike everywhere."""
+    monkeypatch.setattr(targets, "today_utc", lambda: today)
+    html = client.get("/en/targets").get_data(as_text=True)
+    on_page = dict(re.findall(
+        r'<article class="target" aria-labelledby="target-(\d+)">.*?class="status status-(\w+)"',
+        html, re.S))
+    answer = client.get("/api/v1/targets").get_json()
+    assert answer["today"] == today.isoformat()
+    in_api = {str(t["id"]): t["progress"]["status"] for t in answer["targets"]}
+    assert on_page == in_api
+    for target in answer["targets"]:
+        badge = client.get(f"/en/targets/{target['id']}/badge.svg").get_data(as_text=True)
+        label = {"achieved": "Achieved", "on_track": "On track", "behind": "Behind",
+                 "met": "Met", "missed": "Missed"}[target["progress"]["status"]]
+        assert label in badge
+        passed = date.fromisoformat(target["deadline"]) < today
+        assert target["progress"]["deadline_passed"] == passed
+        assert (target["progress"]["status"] in {"met", "missed"}) == passed
+        if passed:
+            assert target["forecast"]["projected_on"] is None

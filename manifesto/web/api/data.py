@@ -179,9 +179,7 @@ def published_targets(languages: tuple[str, ...], today: date) -> list[dict]:
     result = []
     for target in targets.public_targets():
         city: AmbassadorCity | None = target.scope_ambassador_city
-        progress = targets.progress(target, today)
-        projection = targets.forecast(target.value, targets.target_history(target), today,
-                                      target.start_date)
+        progress, projection, _series = targets.outlook(target, today)
         result.append({
             "id": target.id,
             "metric": target.metric.value,
@@ -203,6 +201,8 @@ def published_targets(languages: tuple[str, ...], today: date) -> list[dict]:
                 "days_left": progress.days_left,
                 "expected_now": progress.expected_now,
                 "deadline_passed": progress.deadline_passed,
+                "reached_on": _iso(progress.reached_on),
+                "value_today": progress.value_today,
             },
             "forecast": {
                 "pace_per_day": round(projection.pace_per_day, 4),

@@ -120,23 +120,41 @@ def _schemas(languages: tuple[str, ...]) -> dict:
                      "description": "the next page, or null on the last one"},
         }),
         "TargetProgress": _object({
-            "current": COUNT,
+            "current": {**COUNT, "description":
+                        "what happened from start_date to today, both days included; once "
+                        "the deadline has passed, the value at the deadline (what came "
+                        "after does not count)"},
             "percent": {"type": "integer", "minimum": 0, "maximum": 100},
-            "status": {"type": "string", "enum": _values(TargetStatus)},
-            "remaining": COUNT,
+            "status": {"type": "string", "enum": _values(TargetStatus), "description":
+                       "until the deadline has passed: achieved (reached already), on_track "
+                       "(at or above the straight line from start_date to deadline) or "
+                       "behind; after it: met (reached by the deadline) or missed. Clients "
+                       "should expect more values to be added."},
+            "remaining": {**COUNT, "description":
+                          "still to go (at the deadline, once it has passed); 0 once reached"},
             "days_left": COUNT,
             "expected_now": {**COUNT, "description":
                              "where a straight line from start_date to deadline is today"},
             "deadline_passed": {"type": "boolean"},
+            "reached_on": {**nullable_date, "description":
+                           "the first day from start_date to the deadline the value was "
+                           "reached, when status is achieved or met; otherwise null"},
+            "value_today": {**COUNT, "description":
+                            "what the same count says today, from start_date, events after "
+                            "the deadline included; equal to current until the deadline has "
+                            "passed"},
         }),
         "TargetForecast": _object({
             "pace_per_day": {"type": "number", "description":
-                             "what the last 90 days (or the days since start_date) brought"},
+                             "what the last 90 days (or the days since start_date) brought; "
+                             "once the deadline has passed, the 90 days up to it"},
             "achieved_on": {**nullable_date, "description":
-                            "the first day the value was reached, if it is reached"},
+                            "the first day the value was reached, if it was reached by the "
+                            "deadline (the same as progress.reached_on)"},
             "projected_on": {**nullable_date, "description":
                              "when the value will be reached at that pace; null once "
-                             "achieved or with no progress"},
+                             "achieved, with no progress, or once the deadline has passed "
+                             "(nothing is forecast then)"},
         }),
         "CityRef": _object({"id": {"type": "integer"}, "name": {"type": "string"}}),
         "Target": _object({
@@ -330,7 +348,8 @@ def document(languages: tuple[str, ...], site: str) -> dict:
                 "One row per target", "id, metric, scope, scope_country, "
                 "scope_ambassador_city_id, scope_ambassador_city_name, value, start_date, "
                 "deadline, title_<language> for each language, current, percent, status, "
-                "remaining, days_left, pace_per_day, achieved_on, projected_on")),
+                "remaining, days_left, pace_per_day, achieved_on, projected_on, "
+                "deadline_passed (true or false), reached_on, value_today: as in the JSON")),
             "/ambassadors": _get(
                 "getAmbassadors", "Ambassador cities (and alumni)", _json_ok(
                     "Ambassador cities, then alumni, by name", "Ambassadors")),

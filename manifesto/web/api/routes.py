@@ -248,7 +248,8 @@ def targets_csv():
               "scope_ambassador_city_name", "value", "start_date", "deadline",
               *(f"title_{lang}" for lang in languages),
               "current", "percent", "status", "remaining", "days_left",
-              "pace_per_day", "achieved_on", "projected_on")
+              "pace_per_day", "achieved_on", "projected_on",
+              "deadline_passed", "reached_on", "value_today")
     return _csv("manifesto-targets.csv", header, (
         (t["id"], t["metric"], t["scope"], t["scope_country"],
          (t["scope_ambassador_city"] or {}).get("id"),
@@ -258,7 +259,9 @@ def targets_csv():
          t["progress"]["current"], t["progress"]["percent"], t["progress"]["status"],
          t["progress"]["remaining"], t["progress"]["days_left"],
          t["forecast"]["pace_per_day"], t["forecast"]["achieved_on"],
-         t["forecast"]["projected_on"])
+         t["forecast"]["projected_on"],
+         "true" if t["progress"]["deadline_passed"] else "false",
+         t["progress"]["reached_on"], t["progress"]["value_today"])
         for t in rows
     ))
 

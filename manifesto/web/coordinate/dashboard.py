@@ -49,9 +49,7 @@ def _period(form: DashboardFilterForm, today: date) -> dashboard.Period:
 def _burnups(today: date) -> list:
     rows = []
     for target in db.session.scalars(sa.select(Target).order_by(Target.deadline, Target.id)):
-        series = targets.target_history(target)
-        state = targets.progress(target, today)
-        outlook = targets.forecast(target.value, series, today, start=target.start_date)
+        state, outlook, series = targets.outlook(target, today)
         chart = charts.burnup(series, target.value, target.start_date, target.deadline, today,
                               outlook.pace_per_day)
         rows.append((target, state, outlook, chart))

@@ -194,9 +194,8 @@ def best_practices():
 
 
 def _with_progress(target: Target, today):
-    series = targets.target_history(target)
-    return (target, targets.progress(target, today),
-            targets.forecast(target.value, series, today, target.start_date))
+    state, outlook, _series = targets.outlook(target, today)
+    return (target, state, outlook)
 
 
 @bp.get("/targets")

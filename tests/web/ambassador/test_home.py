@@ -93,7 +93,8 @@ def test_home_shows_only_the_citys_own_numbers_and_targets(client):
     [
         (date(2026, 3, 1), "On track", "2 of 10 (20%). 8 to go. 305 days left."),
         (date(2026, 10, 1), "Behind", "2 of 10 (20%). 8 to go. 91 days left. To be on track: 8 by today."),
-        (date(2027, 2, 1), "Behind", "8 to go. The deadline passed on December 31, 2026."),
+        (date(2027, 2, 1), "Missed",
+         "Missed: 2 of 10 at the deadline. The deadline passed on December 31, 2026."),
         (date(2026, 12, 31), "Behind", "The deadline is today."),
     ],
 )
@@ -112,6 +113,27 @@ def test_target_status_on_fixed_days(client, monkeypatch, today, status, details
     raw = response.get_data(as_text=True)
     assert re.search(rf'<progress class="target-bar" max="10" value="2"\s+aria-labelledby='
                      rf'"target-{target.id}"', raw)
+
+
+def test_after_the_deadline_what_came_later_is_todays_count_only(client, monkeypatch):
+    own, _user = ambassador(client)
+    activity(own, date=date(2026, 1, 10))
+    activity(own, date=date(2026, 12, 31))  # the deadline day counts
+    for day in (1, 2):
+        activity(own, date=date(2027, 1, day))  # after it: not toward the target
+    target = add_target(own, value=3)
+    monkeypatch.setattr(targets, "today_utc", lambda: date(2027, 2, 1))
+    response = client.get("/en/ambassador/")
+    page = text(response)
+    assert "Missed: 2 of 3 at the deadline." in page
+    assert "Counting what came after it: 4 today." in page
+    assert "Achieved" not in page and "to go" not in page
+    assert re.search(rf'<progress class="target-bar" max="3" value="2"\s+aria-labelledby='
+                     rf'"target-{target.id}"', response.get_data(as_text=True))
+    activity(own, date=date(2026, 6, 1))
+    page = text(client.get("/en/ambassador/"))
+    assert "Met 100% Met on December 31, 2026. 3 of 3 at the deadline." in page
+    assert "Counting what came after it: 5 today." in page
 
 
 def test_an_achieved_target_and_an_unpublished_one(client, monkeypatch):

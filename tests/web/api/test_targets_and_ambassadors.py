@@ -13,6 +13,7 @@ import pytest
 from config import LANGUAGES
 from manifesto.cities import targets
 from manifesto.extensions import db
+from manifesto.models import ActivityType, OutreachActivity
 from tests.support.api import campaign
 
 TODAY = date(2026, 3, 15)
@@ -43,12 +44,14 @@ def test_progress_and_forecast_are_the_campaigns_own(world, client):
         target = next(t for t in world.targets.values() if t.id == item["id"])
         progress = targets.progress(target, TODAY)
         forecast = targets.forecast(target.value, targets.target_history(target), TODAY,
-                                    target.start_date)
+                                    target.start_date, target.deadline)
         assert item["progress"] == {
             "current": progress.current, "percent": progress.percent,
             "status": progress.status.value, "remaining": progress.remaining,
             "days_left": progress.days_left, "expected_now": progress.expected_now,
             "deadline_passed": progress.deadline_passed,
+            "reached_on": progress.reached_on and progress.reached_on.isoformat(),
+            "value_today": progress.value_today,
         }
         assert item["forecast"] == {
             "pace_per_day": round(forecast.pace_per_day, 4),
@@ -70,16 +73,48 @@ def test_a_target_in_detail(world, client):
         "deadline": "2026-06-30",
         "titles": {lang: "Two activities" for lang in LANGUAGES},
         "progress": {"current": 2, "percent": 100, "status": "achieved", "remaining": 0,
-                     "days_left": 107, "expected_now": 1, "deadline_passed": False},
+                     "days_left": 107, "expected_now": 1, "deadline_passed": False,
+                     "reached_on": "2026-03-09", "value_today": 2},
         "forecast": {"pace_per_day": round(2 / 73, 4), "achieved_on": "2026-03-09",
                      "projected_on": None},
     }
-    # Three organisations count (the counters are cumulative) of ten by the end of the year.
+    # Three organisations count (confirmed since the start) of ten by the end of the year.
     assert world_target["progress"]["current"] == 3
     assert world_target["forecast"]["projected_on"] is not None
     assert (italy["scope"], italy["scope_country"], italy["scope_ambassador_city"]) == (
         "country", "IT", None)
     assert italy["progress"]["current"] == 1
+
+
+def test_after_the_deadline_met_or_missed_and_no_forecast(world, client, monkeypatch):
+    """Ghent's two activities by June 30 were met on March 9; what it logs after the deadline
+    is today's count only; the others, still running, keep their forecast."""
+    ghent = world.cities["ghent"]
+    db.session.add(OutreachActivity(
+        ambassador_city_id=ghent.id, date=date(2026, 7, 2), type=ActivityType.EVENT,
+        title="After the deadline", language="en", audience_reached=1, mayors_engaged=0,
+        referral_code="after-the-deadline"))
+    db.session.commit()
+    monkeypatch.setattr(targets, "today_utc", lambda: date(2026, 7, 15))
+    ghent_target = client.get("/api/v1/targets").get_json()["targets"][0]
+    assert ghent_target["progress"] == {
+        "current": 2, "percent": 100, "status": "met", "remaining": 0, "days_left": 0,
+        "expected_now": 2, "deadline_passed": True, "reached_on": "2026-03-09",
+        "value_today": 3}
+    assert ghent_target["forecast"]["projected_on"] is None
+    world.targets["ghent"].value = 3
+    db.session.commit()
+    item = client.get("/api/v1/targets").get_json()["targets"][0]
+    assert (item["progress"]["status"], item["progress"]["current"],
+            item["progress"]["reached_on"], item["progress"]["value_today"]) == (
+        "missed", 2, None, 3)
+    assert item["forecast"] == {"pace_per_day": item["forecast"]["pace_per_day"],
+                                "achieved_on": None, "projected_on": None}
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/api/v1/targets.csv").get_data(as_text=True).removeprefix("\ufeff"))))
+    assert (rows[0]["status"], rows[0]["current"], rows[0]["deadline_passed"],
+            rows[0]["reached_on"], rows[0]["value_today"], rows[0]["projected_on"]) == (
+        "missed", "2", "true", "", "3", "")
 
 
 def test_titles_in_every_language_english_where_missing(world, client):

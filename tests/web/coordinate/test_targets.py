@@ -89,6 +89,49 @@ def test_a_published_country_target_shows_in_every_language(client, coordinator,
     assert "<script" not in body
 
 
+def test_after_the_deadline_every_page_says_met_or_missed_and_forecasts_nothing(
+        client, coordinator, monkeypatch):
+    """Four organisations by June 30, two more in July: the target of five was missed, with 4
+    at the deadline and 6 today; the same target of three was met on March 1st."""
+    signed("PT", datetime(2025, 12, 31, 10, tzinfo=UTC), 3)  # before the start: not counted
+    signed("PT", datetime(2026, 3, 1, 10, tzinfo=UTC), 3)
+    signed("PT", datetime(2026, 6, 30, 23, tzinfo=UTC), 1)  # the deadline day counts
+    signed("PT", datetime(2026, 7, 15, 10, tzinfo=UTC), 2)  # after it: today's count only
+    rebuild_signature_counts()
+    db.session.commit()
+    assert client.post("/en/coordinate/targets", data=form(
+        value="5", deadline="2026-06-30")).status_code == 303
+    target = db.session.scalar(sa.select(Target))
+    monkeypatch.setattr(targets, "today_utc", lambda: date(2026, 8, 1))
+
+    public = text(client.get("/en/targets"))
+    assert "Missed Missed 80%" not in public  # the label once, then the bar
+    assert "Missed: 4 of 5 at the deadline. The deadline passed on June 30, 2026." in public
+    assert "Counting what came after it: 6 today." in public
+    assert "At the pace" not in public and "to go" not in public
+    dashboard = text(client.get("/en/coordinate/dashboard"))
+    assert ("Missed Missed: 4 of 5 at the deadline. The deadline passed on Jun 30, 2026. "
+            "Counting what came after it: 6 today.") in dashboard
+    assert "At the pace of the last 90 days it will be reached" not in dashboard
+    listing = text(client.get("/en/coordinate/targets"))
+    assert "4 of 5 at the deadline 6 today Missed" in listing
+    badge = client.get(f"/en/targets/{target.id}/badge.svg").get_data(as_text=True)
+    assert "Missed: 4 of 5 at the deadline · 6 today" in badge
+
+    target.value = 3
+    db.session.commit()
+    public = text(client.get("/en/targets"))
+    assert "Met on March 1, 2026. 4 of 3 at the deadline." in public
+    assert "At the pace" not in public
+    assert "Met Met on Mar 1, 2026. 4 of 3 at the deadline." in text(
+        client.get("/en/coordinate/dashboard"))
+    assert "Met Reached on Mar 1, 2026." in text(client.get("/en/coordinate/targets"))
+    assert "Met: 4 of 3 at the deadline" in client.get(
+        f"/en/targets/{target.id}/badge.svg").get_data(as_text=True)
+    page = text(client.get("/fr/targets"))
+    assert "Atteint le 1 mars 2026." in page
+
+
 def test_bad_input_is_explained_and_kept(client, coordinator):
     cases = [
         (form(deadline="2025-12-31"), "The deadline must be after the start date."),
