@@ -250,17 +250,21 @@ def _ambassador_cities(scope: TargetScope, country: str | None, city_id: int | N
     return int(db.session.scalar(query) or 0)
 
 
-def _outreach(metric: TargetMetric, scope: TargetScope, country: str | None,
-              city_id: int | None, since: date | None) -> int:
+def _outreach_measure(metric: TargetMetric):
+    """What an outreach metric adds up over a target's activities."""
     if metric == TargetMetric.ACTIVITIES:
-        column = sa.func.count(OutreachActivity.id)
-    elif metric == TargetMetric.PEOPLE_REACHED:
-        column = sa.func.coalesce(sa.func.sum(OutreachActivity.audience_reached), 0)
-    elif metric == TargetMetric.MAYORS_ENGAGED:
-        column = sa.func.coalesce(sa.func.sum(OutreachActivity.mayors_engaged), 0)
-    else:  # a metric added to the model but not here: fail loudly in tests, not silently
-        raise ValueError(f"no measure for target metric {metric!r}")
-    query = sa.select(column).select_from(OutreachActivity)
+        return sa.func.count(OutreachActivity.id)
+    if metric == TargetMetric.PEOPLE_REACHED:
+        return sa.func.sum(OutreachActivity.audience_reached)
+    if metric == TargetMetric.MAYORS_ENGAGED:
+        return sa.func.sum(OutreachActivity.mayors_engaged)
+    # a metric added to the model but not here: fail loudly in tests, not silently
+    raise ValueError(f"no measure for target metric {metric!r}")
+
+
+def _outreach_in_scope(query: sa.Select, scope: TargetScope, country: str | None,
+                       city_id: int | None, since: date | None) -> sa.Select:
+    """``query`` kept to the activities a target's scope takes, from ``since`` on."""
     if scope == TargetScope.COUNTRY:
         query = query.join(
             AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id
@@ -269,6 +273,14 @@ def _outreach(metric: TargetMetric, scope: TargetScope, country: str | None,
         query = query.where(OutreachActivity.ambassador_city_id == city_id)
     if since is not None:
         query = query.where(OutreachActivity.date >= since)
+    return query
+
+
+def _outreach(metric: TargetMetric, scope: TargetScope, country: str | None,
+              city_id: int | None, since: date | None) -> int:
+    query = sa.select(sa.func.coalesce(_outreach_measure(metric), 0)).select_from(
+        OutreachActivity)
+    query = _outreach_in_scope(query, scope, country, city_id, since)
     return int(db.session.scalar(query) or 0)
 
 
@@ -398,21 +410,9 @@ def _ambassador_city_history(scope, country, city_id) -> list[tuple[date, int]]:
 
 
 def _outreach_history(metric, scope, country, city_id, since) -> list[tuple[date, int]]:
-    if metric == TargetMetric.ACTIVITIES:
-        column = sa.func.count(OutreachActivity.id)
-    elif metric == TargetMetric.PEOPLE_REACHED:
-        column = sa.func.sum(OutreachActivity.audience_reached)
-    else:
-        column = sa.func.sum(OutreachActivity.mayors_engaged)
-    query = sa.select(OutreachActivity.date, column).select_from(OutreachActivity)
-    if scope == TargetScope.COUNTRY:
-        query = query.join(
-            AmbassadorCity, AmbassadorCity.id == OutreachActivity.ambassador_city_id
-        ).where(AmbassadorCity.country == country.upper())
-    elif scope == TargetScope.AMBASSADOR_CITY:
-        query = query.where(OutreachActivity.ambassador_city_id == city_id)
-    if since is not None:
-        query = query.where(OutreachActivity.date >= since)
+    query = sa.select(OutreachActivity.date, _outreach_measure(metric)).select_from(
+        OutreachActivity)
+    query = _outreach_in_scope(query, scope, country, city_id, since)
     return _cumulative(db.session.execute(
         query.group_by(OutreachActivity.date).order_by(OutreachActivity.date)))
 
