@@ -74,7 +74,7 @@ def _render_manifesto(version, is_current: bool):
 
 @bp.get("/about")
 def about():
-    return render_template("public/about.html", launch_date=LAUNCH_DATE)
+    return render_template("public/about.html", launch_date=LAUNCH_DATE, counts=public_counts())
 
 
 @bp.get("/privacy", endpoint="privacy")

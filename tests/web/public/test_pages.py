@@ -203,3 +203,26 @@ def test_the_badge_may_be_embedded_in_other_sites_and_nothing_else_may(client):
     page = client.get("/en/")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_about_page_says_how_many_signed_from_the_counters(site):
+    """Its figures come from the data, never from a sentence that goes stale: the site's
+    organisation and verified mayor, then three organisations more and a mayor verified (one
+    waiting for verification does not count)."""
+    def about(lang: str) -> str:
+        return " ".join(site.test_client().get(f"/{lang}/about").get_data(as_text=True).split())
+
+    assert ("So far it has been signed by 1 organisation and 1 mayor or delegate with a "
+            "verified mandate.") in about("en")
+    for _ in range(3):
+        factories.signature()
+    factories.signature(kind=SignatoryKind.MAYOR, status=SignatureStatus.VERIFIED, country="PT")
+    factories.signature(kind=SignatoryKind.MAYOR, status=SignatureStatus.CONFIRMED, country="FR")
+    rebuild_signature_counts()
+    db.session.commit()
+    text = about("en")
+    assert ("So far it has been signed by 4 organisations and 2 mayors or delegates with a "
+            "verified mandate.") in text
+    assert "150 organisations" not in text
+    assert "4 Organisationen" in about("de")
+    assert "4 организации" in about("ru")
