@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     DEFAULT_PG,
     Database,
-    app_revision,
     Server,
+    app_revision,
     ms,
     percentile,
     print_table,

@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     CpuMeter,
-    app_revision,
-    wait_for_quiet,
     Database,
     Server,
+    app_revision,
     ms,
     percentile,
     print_table,
+    wait_for_quiet,
 )
 
 LANGUAGES = ("en", "fr", "de", "it", "pt", "ru", "es")

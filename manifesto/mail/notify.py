@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from limits import RateLimitItemPerDay
 
 from manifesto.core import throttle

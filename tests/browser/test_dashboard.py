@@ -14,8 +14,8 @@ from manifesto.demo import COORDINATOR_EMAIL
 from manifesto.extensions import db
 from manifesto.models import Target
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.web.public.test_pages import translated
 from tests.support.browser import log_in
+from tests.web.public.test_pages import translated
 
 
 def published_targets(app) -> list[tuple[int, int, int]]:

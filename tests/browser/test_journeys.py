@@ -11,6 +11,7 @@ from tests.browser.conftest import DEMO_PASSWORD
 from tests.support.browser import log_in
 from tests.web.public.test_pages import translated
 
+
 def test_browser_language_picks_the_site_language(browser, live_server):
     context = browser.new_context(locale="it-IT")
     page = context.new_page()

@@ -10,10 +10,14 @@ import pytest
 from manifesto.demo import AMBASSADOR_EMAIL, COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_signing import (
-    confirm_by_email, listed, sign_as_organisation, stat, withdraw,
+    confirm_by_email,
+    listed,
+    sign_as_organisation,
+    stat,
+    withdraw,
 )
-from tests.web.public.test_pages import translated
 from tests.support.browser import flash, log_in
+from tests.web.public.test_pages import translated
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from config import LANGUAGES
 from manifesto.demo import COORDINATOR_EMAIL
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_signing import confirm_by_email, fill_common
-from tests.web.public.test_pages import translated
 from tests.support.browser import log_in
+from tests.web.public.test_pages import translated
 
 SECTIONS = 11  # responsible, collected, published, legal basis, who sees, accounts, security,
 #               retention, cookies, rights, changes

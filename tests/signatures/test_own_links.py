@@ -20,7 +20,6 @@ from manifesto.personal_data import privacy
 from manifesto.signatures import signing
 from tests.support import factories
 
-
 CLIENT = "a-client-hash"
 
 

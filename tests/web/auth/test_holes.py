@@ -11,6 +11,8 @@ from flask_login.utils import encode_cookie
 
 from manifesto.extensions import db
 from manifesto.models import ConsentAction, ConsentMethod, ConsentRecord, Role
+from tests.support import factories
+from tests.support.auth import AuthActions
 from tests.web.auth.test_accounts import (
     GOOD_PASSWORD,
     invited_user,
@@ -18,8 +20,6 @@ from tests.web.auth.test_accounts import (
     messages,
     set_password,
 )
-from tests.support import factories
-from tests.support.auth import AuthActions
 
 
 def copy_of(app, client, name: str = "session"):
